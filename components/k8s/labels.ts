@@ -1,0 +1,66 @@
+/**
+ * Names and labels for every Kubernetes object the stack creates. One helper, so selectors, PDBs and NetworkPolicies
+ * always agree with the pods they mean.
+ */
+
+export const partOf = "sigma-observability";
+
+/** Recommended labels (app.kubernetes.io/*) of one application component. */
+export interface AppIdentity {
+  /** The application, e.g. `prometheus`, `loki`, `otel-collector`. */
+  app: string;
+  /** Its role in the stack, e.g. `server`, `gateway`, `agent`, `chunks-cache`. */
+  component: string;
+  /** The deployed instance name; also the object name (see {@link objectName}). */
+  instance: string;
+  version?: string;
+}
+
+/** Labels that select the pods of one instance; stable across upgrades, so they never include the version. */
+export function selectorLabels(id: AppIdentity): Record<string, string> {
+  return {
+    "app.kubernetes.io/name": id.app,
+    "app.kubernetes.io/instance": id.instance,
+    "app.kubernetes.io/component": id.component,
+  };
+}
+
+/** Every label an object of this instance carries. Keys the stack must control are written last. */
+export function labelsFor(id: AppIdentity, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    ...extra,
+    ...(id.version ? { "app.kubernetes.io/version": id.version } : {}),
+    ...selectorLabels(id),
+    "app.kubernetes.io/part-of": partOf,
+    "app.kubernetes.io/managed-by": "pulumi",
+  };
+}
+
+/** The version part of a pinned image reference (`repo:v1.2.3@sha256:...` -> `v1.2.3`), a valid label value. */
+export function imageVersion(image: string): string {
+  const tag = image.split("@")[0].split("/").pop()!.split(":")[1] ?? "";
+  return tag.replace(/[^A-Za-z0-9._-]/g, "").slice(0, 63);
+}
+
+/**
+ * The `metadata.name` of an object: lowercase DNS-1123, at most 63 characters. Explicit names keep renders stable and
+ * stop the provider from appending a random suffix.
+ */
+export function objectName(...parts: string[]): string {
+  const name = parts
+    .filter(Boolean)
+    .join("-")
+    .toLowerCase()
+    .replace(/[^a-z0-9-]/g, "-")
+    .replace(/-+/g, "-")
+    .replace(/^-|-$/g, "");
+  if (name.length === 0 || name.length > 63) {
+    throw new Error(`object name "${name}" (from ${JSON.stringify(parts)}) must be 1-63 characters`);
+  }
+  return name;
+}
+
+/** `metadata` for a namespaced object of an instance. */
+export function metadataFor(id: AppIdentity, namespace: string, name = id.instance, annotations?: Record<string, string>) {
+  return { name: objectName(name), namespace, labels: labelsFor(id), ...(annotations ? { annotations } : {}) };
+}

@@ -1,0 +1,68 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { objectName } from "./labels";
+
+type Peer = k8s.types.input.networking.v1.NetworkPolicyPeer;
+type PolicyPort = k8s.types.input.networking.v1.NetworkPolicyPort;
+
+/** Pods in a namespace (by its immutable `kubernetes.io/metadata.name` label) matching some labels. */
+export function podsIn(namespace: string, podLabels: Record<string, string> = {}): Peer {
+  return {
+    namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": namespace } },
+    podSelector: { matchLabels: podLabels },
+  };
+}
+
+/** Pods in any namespace carrying `namespaceLabels`. */
+export function podsInNamespacesLabelled(namespaceLabels: Record<string, string>, podLabels: Record<string, string> = {}): Peer {
+  return { namespaceSelector: { matchLabels: namespaceLabels }, podSelector: { matchLabels: podLabels } };
+}
+
+export function cidrs(blocks: readonly string[]): Peer[] {
+  return blocks.map((cidr) => ({ ipBlock: { cidr } }));
+}
+
+export function tcp(...ports: (number | string)[]): PolicyPort[] {
+  return ports.map((port) => ({ protocol: "TCP", port }));
+}
+
+export function udp(...ports: (number | string)[]): PolicyPort[] {
+  return ports.map((port) => ({ protocol: "UDP", port }));
+}
+
+export interface Flow {
+  peers: Peer[];
+  ports: PolicyPort[];
+}
+
+/**
+ * One NetworkPolicy that opens exactly the listed flows for the selected pods, on top of the namespace's default deny.
+ * A direction with no flows is still listed in `policyTypes`, so it stays closed for these pods.
+ */
+export function allowFlows(
+  resourceName: string,
+  args: {
+    /** `metadata.name` of the policy. */
+    name: string;
+    namespace: pulumi.Input<string>;
+    podSelector: Record<string, string>;
+    ingress?: Flow[];
+    egress?: Flow[];
+    labels?: Record<string, string>;
+  },
+  opts: pulumi.CustomResourceOptions,
+): k8s.networking.v1.NetworkPolicy {
+  return new k8s.networking.v1.NetworkPolicy(
+    resourceName,
+    {
+      metadata: { name: objectName(args.name), namespace: args.namespace, ...(args.labels ? { labels: args.labels } : {}) },
+      spec: {
+        podSelector: { matchLabels: args.podSelector },
+        policyTypes: ["Ingress", "Egress"],
+        ingress: (args.ingress ?? []).map((f) => ({ from: f.peers, ports: f.ports })),
+        egress: (args.egress ?? []).map((f) => ({ to: f.peers, ports: f.ports })),
+      },
+    },
+    opts,
+  );
+}

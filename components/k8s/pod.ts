@@ -1,0 +1,142 @@
+import * as k8s from "@pulumi/kubernetes";
+import type { Resources } from "../../config/common";
+
+type Input = k8s.types.input.core.v1.Container;
+
+/** The non-root identity pods run as unless an image needs its own (documented where it is overridden). */
+export const defaultUser = { uid: 65534, gid: 65534 } as const;
+
+export interface Port {
+  name: string;
+  containerPort: number;
+  protocol?: "TCP" | "UDP";
+}
+
+export interface Probes {
+  readiness: k8s.types.input.core.v1.Probe;
+  liveness: k8s.types.input.core.v1.Probe;
+  startup?: k8s.types.input.core.v1.Probe;
+}
+
+/** What a tier says about one container; everything security-related is decided by {@link hardenedContainer}. */
+export interface ContainerArgs {
+  name: string;
+  image: string;
+  args?: string[];
+  command?: string[];
+  env?: k8s.types.input.core.v1.EnvVar[];
+  ports?: Port[];
+  resources: Resources;
+  volumeMounts?: k8s.types.input.core.v1.VolumeMount[];
+  /** Omitted only for run-to-completion or sidecar containers whose health is the main container's. */
+  probes?: Probes;
+}
+
+/**
+ * A container that runs as non-root with a read-only root filesystem, no privilege escalation, every capability
+ * dropped and the runtime's default seccomp profile. Requests and a memory limit are always set.
+ */
+export function hardenedContainer(c: ContainerArgs): Input {
+  return {
+    name: c.name,
+    image: c.image,
+    imagePullPolicy: "IfNotPresent",
+    ...(c.command ? { command: c.command } : {}),
+    ...(c.args ? { args: c.args } : {}),
+    ...(c.env ? { env: c.env } : {}),
+    ...(c.ports ? { ports: c.ports.map((p) => ({ protocol: "TCP", ...p })) } : {}),
+    resources: {
+      requests: { cpu: c.resources.requests.cpu, memory: c.resources.requests.memory },
+      limits: { ...(c.resources.limits.cpu ? { cpu: c.resources.limits.cpu } : {}), memory: c.resources.limits.memory },
+    },
+    ...(c.volumeMounts ? { volumeMounts: c.volumeMounts } : {}),
+    ...(c.probes
+      ? { readinessProbe: c.probes.readiness, livenessProbe: c.probes.liveness, ...(c.probes.startup ? { startupProbe: c.probes.startup } : {}) }
+      : {}),
+    securityContext: {
+      runAsNonRoot: true,
+      allowPrivilegeEscalation: false,
+      privileged: false,
+      readOnlyRootFilesystem: true,
+      capabilities: { drop: ["ALL"] },
+      seccompProfile: { type: "RuntimeDefault" },
+    },
+    terminationMessagePolicy: "FallbackToLogsOnError",
+  };
+}
+
+export interface PodArgs {
+  containers: ContainerArgs[];
+  initContainers?: ContainerArgs[];
+  volumes?: k8s.types.input.core.v1.Volume[];
+  serviceAccountName?: string;
+  /**
+   * Mount the ServiceAccount token. Off unless the workload talks to the Kubernetes API (service discovery,
+   * k8sattributes). IRSA does not need it: the EKS pod identity webhook projects its own audience-bound token.
+   */
+  needsApiToken?: boolean;
+  user?: { uid: number; gid: number };
+  /**
+   * Extra groups for reading files owned by another group. A named relaxation: only the log agent uses it (group 0,
+   * to read the root-group, mode 0640 files under its read-only `/var/log/pods` mount).
+   */
+  supplementalGroups?: number[];
+  affinity?: k8s.types.input.core.v1.Affinity;
+  topologySpreadConstraints?: k8s.types.input.core.v1.TopologySpreadConstraint[];
+  terminationGracePeriodSeconds?: number;
+  priorityClassName?: string;
+  tolerations?: k8s.types.input.core.v1.Toleration[];
+}
+
+/** A pod spec whose every container is hardened, running as a non-root UID/GID with RuntimeDefault seccomp. */
+export function hardenedPod(p: PodArgs): k8s.types.input.core.v1.PodSpec {
+  const user = p.user ?? defaultUser;
+  if (user.uid === 0 || user.gid === 0) throw new Error(`pods never run as root: got uid ${user.uid}, gid ${user.gid}`);
+  return {
+    ...(p.serviceAccountName ? { serviceAccountName: p.serviceAccountName } : {}),
+    automountServiceAccountToken: p.needsApiToken ?? false,
+    securityContext: {
+      runAsNonRoot: true,
+      runAsUser: user.uid,
+      runAsGroup: user.gid,
+      fsGroup: user.gid,
+      fsGroupChangePolicy: "OnRootMismatch",
+      seccompProfile: { type: "RuntimeDefault" },
+      ...(p.supplementalGroups ? { supplementalGroups: p.supplementalGroups } : {}),
+    },
+    ...(p.initContainers ? { initContainers: p.initContainers.map(hardenedContainer) } : {}),
+    containers: p.containers.map(hardenedContainer),
+    ...(p.volumes ? { volumes: p.volumes } : {}),
+    ...(p.affinity ? { affinity: p.affinity } : {}),
+    ...(p.topologySpreadConstraints ? { topologySpreadConstraints: p.topologySpreadConstraints } : {}),
+    ...(p.terminationGracePeriodSeconds !== undefined ? { terminationGracePeriodSeconds: p.terminationGracePeriodSeconds } : {}),
+    ...(p.priorityClassName ? { priorityClassName: p.priorityClassName } : {}),
+    ...(p.tolerations ? { tolerations: p.tolerations } : {}),
+    enableServiceLinks: false,
+  };
+}
+
+/** HTTP readiness and liveness probes on one port; liveness is slower to fail so a busy pod is not killed. */
+export function httpProbes(port: string | number, readyPath: string, livePath = readyPath, startupSeconds = 0): Probes {
+  const get = (path: string) => ({ httpGet: { path, port } });
+  return {
+    readiness: { ...get(readyPath), periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 3 },
+    liveness: { ...get(livePath), periodSeconds: 20, timeoutSeconds: 5, failureThreshold: 6 },
+    ...(startupSeconds > 0
+      ? { startup: { ...get(readyPath), periodSeconds: 10, timeoutSeconds: 5, failureThreshold: Math.ceil(startupSeconds / 10) } }
+      : {}),
+  };
+}
+
+/** TCP probes for servers without an HTTP health endpoint (memcached). */
+export function tcpProbes(port: string | number): Probes {
+  return {
+    readiness: { tcpSocket: { port }, periodSeconds: 10, timeoutSeconds: 3, failureThreshold: 3 },
+    liveness: { tcpSocket: { port }, periodSeconds: 20, timeoutSeconds: 3, failureThreshold: 6 },
+  };
+}
+
+/** A memory-backed or disk-backed scratch volume for the paths a read-only root filesystem still needs (e.g. /tmp). */
+export function scratchVolume(name: string, sizeLimit = "64Mi"): k8s.types.input.core.v1.Volume {
+  return { name, emptyDir: { sizeLimit } };
+}

@@ -1,0 +1,249 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as runtimeConfig from "@pulumi/pulumi/runtime/config";
+import { z } from "zod";
+import { environments, platformShape } from "./config/platform";
+import { monitoring } from "./config/monitoring";
+import { tracing } from "./config/tracing";
+import { archive, logging } from "./config/logging";
+import { alertingSchema } from "./rules/config";
+
+/**
+ * The whole stack config: one zod schema, composed from one section per tier (`config/*.ts`, `rules/config.ts`).
+ * Every default lives in those schemas; components receive the parsed, fully-resolved result and never default
+ * anything themselves.
+ */
+export const stackConfigSchema = z
+  .strictObject({
+    ...platformShape,
+    monitoring: monitoring.prefault({}),
+    tracing: tracing.prefault({}),
+    logging: logging.prefault({}),
+    archive: archive.optional(),
+    alerting: alertingSchema,
+  })
+  .superRefine(crossSectionInvariants);
+
+export type StackConfig = Readonly<z.output<typeof stackConfigSchema>>;
+export type Environment = (typeof environments)[number];
+
+/** Credentials that only ever arrive through `pulumi config set --secret`; never in a stack file in plaintext. */
+export const secretsSchema = z.strictObject({
+  slackWebhookUrl: z.string().regex(/^https:\/\/hooks\.slack\.com\/services\/\S+$/, "a Slack incoming-webhook URL (https://hooks.slack.com/services/...)"),
+  pagerdutyRoutingKeys: z.record(z.string(), z.string().regex(/^[A-Za-z0-9]{32}$/, "a 32-character PagerDuty Events v2 integration key")),
+  /** Needed only when `alerting.email.username` is set (an authenticated SMTP relay). */
+  smtpPassword: z.string().min(1, "a non-empty string").optional(),
+});
+export type StackSecrets = z.output<typeof secretsSchema>;
+export const secretKeys = Object.keys(secretsSchema.shape) as (keyof StackSecrets)[];
+
+/** Invariants that span sections. Section-local ones live with their section. */
+function crossSectionInvariants(c: z.output<z.ZodObject<typeof platformShape>> & Record<string, any>, ctx: z.RefinementCtx) {
+  const usesAws = awsStores(c as never).length > 0;
+  if (usesAws) {
+    for (const key of ["oidcProviderArn", "oidcProviderUrl"] as const) {
+      if (!c.cluster[key]) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["cluster", key],
+          input: c.cluster[key],
+          message: `set, because ${awsStores(c as never).join(", ")} use AWS and their pods authenticate with IRSA`,
+        });
+      }
+    }
+  }
+  const seen = new Map<string, string>();
+  for (const [role, ns] of Object.entries(c.namespaces as Record<string, string>)) {
+    if (seen.has(ns)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["namespaces", role],
+        input: ns,
+        message: `a namespace distinct from namespaces.${seen.get(ns)}: the log agent's relaxed Pod Security level must not leak to other tiers`,
+      });
+    }
+    seen.set(ns, role);
+  }
+  const hosts = Object.entries(c.ingress.hosts as Record<string, string>);
+  hosts.forEach(([role, host], i) => {
+    const twin = hosts.findIndex(([, other]) => other === host);
+    if (twin < i) {
+      ctx.addIssue({ code: "custom", path: ["ingress", "hosts", role], input: host, message: `a host distinct from ingress.hosts.${hosts[twin][0]}` });
+    }
+  });
+}
+
+/** The AWS-backed stores a config selects; an empty list means the stack registers no AWS resource at all. */
+export function awsStores(c: StackConfig): string[] {
+  const stores: string[] = [];
+  if (c.archive) stores.push("archive (Loki on S3)");
+  if (c.monitoring.grafana.database.kind === "postgres") stores.push("monitoring.grafana.database (RDS)");
+  if (c.tracing.jaeger.storage.kind === "opensearch") stores.push("tracing.jaeger.storage (OpenSearch)");
+  return stores;
+}
+
+/** One validation problem: where, what was given, what is allowed. */
+export interface ConfigProblem {
+  path: string;
+  value: unknown;
+  allowed: string;
+}
+
+/** Thrown when a stack config is invalid; lists every problem, not just the first. */
+export class ConfigError extends Error {
+  constructor(
+    readonly problems: ConfigProblem[],
+    source: string,
+  ) {
+    super(
+      `${source} is invalid (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n` +
+        problems.map((p) => `  - ${p.path}: got ${describe(p.value)}; allowed: ${p.allowed}`).join("\n"),
+    );
+    this.name = "ConfigError";
+  }
+}
+
+function describe(value: unknown): string {
+  if (value === undefined) return "nothing (the key is missing)";
+  const text = JSON.stringify(value);
+  return text.length > 120 ? `${text.slice(0, 117)}...` : text;
+}
+
+function allowedFor(issue: z.core.$ZodIssue): string {
+  switch (issue.code) {
+    case "invalid_type":
+      return issue.message.startsWith("Invalid input") ? `a value of type ${issue.expected}` : issue.message;
+    case "unrecognized_keys":
+      return `no such key (${issue.keys.join(", ")}); check the spelling against config.ts`;
+    case "invalid_value":
+      return `one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}`;
+    case "invalid_union": {
+      const options = (issue as { options?: unknown[] }).options;
+      if (options) return `one of ${options.map((v) => JSON.stringify(v)).join(", ")}`;
+      return issue.message.startsWith("Invalid input") ? "one of the documented variants (see config.ts)" : issue.message;
+    }
+    default:
+      return issue.message;
+  }
+}
+
+function pathOf(issue: z.core.$ZodIssue): string {
+  const path = issue.path.map(String).join(".");
+  if (issue.code === "unrecognized_keys") return [path, ...issue.keys.slice(0, 1)].filter(Boolean).join(".");
+  return path || "(root)";
+}
+
+function valueOf(issue: z.core.$ZodIssue): unknown {
+  if (issue.code === "unrecognized_keys") return undefined;
+  const input = (issue as { input?: unknown }).input;
+  // A discriminated union reports the whole object; the user needs the discriminator they wrote.
+  const discriminator = (issue as { discriminator?: string }).discriminator;
+  return discriminator && input && typeof input === "object" ? (input as Record<string, unknown>)[discriminator] : input;
+}
+
+function problemsOf(error: z.ZodError): ConfigProblem[] {
+  return error.issues.map((issue) => ({ path: pathOf(issue), value: valueOf(issue), allowed: allowedFor(issue) }));
+}
+
+/**
+ * Validates a raw stack config (the project's namespace of `Pulumi.<stack>.yaml`, keys without the project prefix).
+ * Returns the config with every default applied, or throws a {@link ConfigError} listing every problem.
+ */
+export function validateStackConfig(raw: unknown, source = "stack config"): StackConfig {
+  const result = stackConfigSchema.safeParse(raw, { reportInput: true });
+  if (!result.success) throw new ConfigError(problemsOf(result.error), source);
+  return result.data;
+}
+
+/** Validates the secret config values; every missing or malformed one is listed. */
+export function validateSecrets(raw: Record<string, unknown>, c: StackConfig | undefined, source = "secret config"): StackSecrets {
+  const result = secretsSchema.safeParse(raw, { reportInput: true });
+  const problems = result.success ? [] : problemsOf(result.error).map((p) => ({ ...p, value: p.value === undefined ? undefined : "(secret, not shown)" }));
+  if (c) {
+    if (c.alerting.email.username && raw.smtpPassword === undefined) {
+      problems.push({
+        path: "smtpPassword",
+        value: undefined,
+        allowed: `the password of SMTP user ${c.alerting.email.username} (pulumi config set --secret smtpPassword <password>)`,
+      });
+    }
+    const keys = (raw.pagerdutyRoutingKeys ?? {}) as Record<string, unknown>;
+    for (const team of pagerdutyTeams(c).filter((t) => !(t in keys))) {
+      problems.push({
+        path: `pagerdutyRoutingKeys.${team}`,
+        value: undefined,
+        allowed: `a key for team ${team}, which pages through PagerDuty (pulumi config set --secret --path 'pagerdutyRoutingKeys.${team}' <key>)`,
+      });
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems, source);
+  return (result as { data: StackSecrets }).data;
+}
+
+/** Teams that page: the owner of each service and the platform team; each needs its own PagerDuty routing key. */
+export function pagerdutyTeams(c: StackConfig): string[] {
+  return [...new Set([...Object.values(c.alerting.owners), c.alerting.platformTeam])].sort();
+}
+
+/**
+ * Reads the project's config namespace: objects stay objects, scalars stay scalars. A credential written in plaintext
+ * is refused, since anyone who can read the stack file could read it.
+ */
+function readNamespace(project: string): { plain: Record<string, unknown>; secret: Record<string, unknown>; problems: ConfigProblem[] } {
+  const prefix = `${project}:`;
+  const plain: Record<string, unknown> = {};
+  const secret: Record<string, unknown> = {};
+  const problems: ConfigProblem[] = [];
+  for (const [key, text] of Object.entries(pulumi.runtime.allConfig())) {
+    if (!key.startsWith(prefix)) continue;
+    const name = key.slice(prefix.length);
+    const value = parseValue(text);
+    if (!(secretKeys as string[]).includes(name)) plain[name] = value;
+    else if (isConfigSecret(key)) secret[name] = value;
+    else problems.push({ path: name, value: "(plaintext, not shown)", allowed: `a secret: pulumi config set --secret ${name} <value>` });
+  }
+  return { plain, secret, problems };
+}
+
+/** Whether the CLI passed a key as secret; exported by the SDK's runtime but absent from its typings. */
+const isConfigSecret = (runtimeConfig as unknown as { isConfigSecret(key: string): boolean }).isConfigSecret;
+
+function parseValue(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+/** The validated stack config plus its secrets, each wrapped as a Pulumi secret. */
+export interface LoadedConfig {
+  config: StackConfig;
+  secrets: { [K in keyof StackSecrets]: pulumi.Output<StackSecrets[K]> };
+}
+
+/**
+ * Loads and validates the current stack's config before any resource is registered. Plain and secret problems are
+ * reported together, so one run shows everything to fix.
+ */
+export function loadStackConfig(): LoadedConfig {
+  const source = `config of stack "${pulumi.getStack()}"`;
+  const { plain, secret, problems } = readNamespace(pulumi.getProject());
+  let config: StackConfig | undefined;
+  let secrets: StackSecrets | undefined;
+  for (const step of [
+    () => (config = validateStackConfig(plain, source)),
+    () => (secrets = validateSecrets(secret, config, source)),
+  ]) {
+    try {
+      step();
+    } catch (e) {
+      if (!(e instanceof ConfigError)) throw e;
+      problems.push(...e.problems);
+    }
+  }
+  if (problems.length > 0 || !config || !secrets) throw new ConfigError(problems, source);
+  return {
+    config,
+    secrets: Object.fromEntries(Object.entries(secrets).map(([k, v]) => [k, pulumi.secret(v)])) as LoadedConfig["secrets"],
+  };
+}

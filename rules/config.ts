@@ -1,0 +1,116 @@
+/**
+ * The `alerting` section of the stack config: who owns what, where notifications go, and when. Credentials are
+ * not here: the Slack webhook URL, the PagerDuty routing keys and the SMTP password are Pulumi secrets written to
+ * a Kubernetes Secret and read by Alertmanager from files (see `alertmanagerSecretFiles`).
+ */
+import { z } from "zod";
+import { metricContract, serviceKeys } from "./metrics";
+import { show } from "./validation";
+
+const slug = /^[a-z][a-z0-9-]*$/;
+const teamName = z.string().regex(slug, { error: (i) => `${show(i.input)} is not a team name; use lower-case letters, digits and dashes` });
+
+/** A Prometheus/Alertmanager duration such as 30s, 5m, 4h, 1d. */
+export const durationSchema = z.string().regex(/^([0-9]+(ms|s|m|h|d|w|y))+$/, {
+  error: (i) => `${show(i.input)} is not a duration; use e.g. 30s, 5m, 4h`,
+});
+
+const clock = z.string().regex(/^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$/, {
+  error: (i) => `${show(i.input)} is not a time of day; use HH:MM, 00:00 to 24:00`,
+});
+
+const weekdayRange = z.string().regex(
+  /^(monday|tuesday|wednesday|thursday|friday|saturday|sunday)(:(monday|tuesday|wednesday|thursday|friday|saturday|sunday))?$/,
+  { error: (i) => `${show(i.input)} is not a weekday or range; use e.g. monday:friday` },
+);
+
+const timeZone = z.string().refine((tz) => {
+  try {
+    new Intl.DateTimeFormat("en", { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}, { error: (i) => `${show(i.input)} is not an IANA time zone; use e.g. UTC or Europe/Berlin` });
+
+/** The team that runs the observability stack and receives its health alerts. */
+export const platformTeamDefault = "platform";
+
+const defaultOwners = Object.fromEntries(serviceKeys.map((s) => [s, metricContract[s].owner])) as Record<(typeof serviceKeys)[number], string>;
+const defaultTeams = Object.fromEntries(
+  [...new Set([...Object.values(defaultOwners), platformTeamDefault])].map((team) => [team, { slackChannel: `#alerts-${team}` }]),
+);
+
+/** Schema of the `alerting` config section (zod v4); every default is here, with its reason. */
+export const alertingSchema = z.object({
+  /** Teams and their Slack channel. Default: one `#alerts-<team>` channel per owner in the metric contract. */
+  teams: z.record(teamName, z.object({
+    slackChannel: z.string().regex(/^#[a-z0-9][a-z0-9._-]*$/, { error: (i) => `${show(i.input)} is not a Slack channel; use e.g. #alerts-storage` }),
+  }).strict()).default(defaultTeams),
+  /** Service -> owning team; default: the owner in the metric contract. */
+  owners: z.object(Object.fromEntries(serviceKeys.map((s) => [s, teamName.default(defaultOwners[s])])) as Record<(typeof serviceKeys)[number], z.ZodDefault<typeof teamName>>)
+    .strict().default(defaultOwners),
+  /** Owner of the stack's own alerts. */
+  platformTeam: teamName.default(platformTeamDefault),
+  /** The on-call mailbox every page is copied to (an audit trail that survives a chat or pager outage). */
+  email: z.object({
+    to: z.array(z.email({ error: (i) => `${show(i.input)} is not an email address` })).min(1, { error: () => "needs at least one address" }),
+    from: z.email({ error: (i) => `${show(i.input)} is not an email address` }),
+    smarthost: z.string().regex(/^[A-Za-z0-9.-]+:[0-9]{1,5}$/, { error: (i) => `${show(i.input)} is not host:port` }),
+    /** SMTP login; the password is the `smtp-password` secret. Absent: an unauthenticated relay. */
+    username: z.string().min(1).optional(),
+    /** Default true: never send alert contents (hostnames, error text) over plain SMTP. */
+    requireTls: z.boolean().default(true),
+  }).strict(),
+  pagerduty: z.object({
+    /** Events API v2 endpoint; EU accounts use https://events.eu.pagerduty.com/v2/enqueue. */
+    url: z.url().default("https://events.pagerduty.com/v2/enqueue"),
+  }).strict().default({ url: "https://events.pagerduty.com/v2/enqueue" }),
+  /**
+   * Where info alerts are posted as Alertmanager webhook JSON (e.g. a collector's webhook receiver that turns them
+   * into log lines in Loki). Absent: info alerts stay visible in Alertmanager only.
+   */
+  infoWebhookUrl: z.url().optional(),
+  /**
+   * Tickets (warning) notify only within these hours when enabled; they stay pending, not lost, and go out when
+   * the window opens. Pages are never time-restricted. Default off: the stack cannot know a team's working hours.
+   */
+  businessHours: z.object({
+    enabled: z.boolean().default(false),
+    location: timeZone.default("UTC"),
+    weekdays: z.array(weekdayRange).min(1).default(["monday:friday"]),
+    start: clock.default("09:00"),
+    end: clock.default("17:00"),
+  }).strict().default({ enabled: false, location: "UTC", weekdays: ["monday:friday"], start: "09:00", end: "17:00" }),
+  timings: z.object({
+    /** Wait for the rest of an incident's alerts before the first notification; short enough not to delay a page. */
+    groupWait: durationSchema.default("30s"),
+    /** Batch alerts that join an already-notified group. */
+    groupInterval: durationSchema.default("5m"),
+    repeatInterval: z.object({
+      /** Re-notify an unresolved page every 4 h: once per typical on-call handover window. */
+      critical: durationSchema.default("4h"),
+      /** A ticket reminder once a day is enough; more is noise. */
+      warning: durationSchema.default("24h"),
+      /** Info alerts are records, not requests: once a week. */
+      info: durationSchema.default("168h"),
+    }).strict().default({ critical: "4h", warning: "24h", info: "168h" }),
+  }).strict().default({ groupWait: "30s", groupInterval: "5m", repeatInterval: { critical: "4h", warning: "24h", info: "168h" } }),
+}).strict().superRefine((config, ctx) => {
+  const owners: [string, string][] = [...Object.entries(config.owners), ["platformTeam", config.platformTeam]];
+  for (const [key, team] of owners) {
+    if (!(team in config.teams)) {
+      ctx.addIssue({
+        code: "custom",
+        path: key === "platformTeam" ? ["platformTeam"] : ["owners", key],
+        message: `${show(team)} is not a team; allowed: ${Object.keys(config.teams).join(", ")}`,
+      });
+    }
+  }
+  const { start, end } = config.businessHours;
+  if (start >= end) {
+    ctx.addIssue({ code: "custom", path: ["businessHours", "end"], message: `${show(end)} must be after start ${show(start)}` });
+  }
+});
+
+export type AlertingConfig = z.output<typeof alertingSchema>;

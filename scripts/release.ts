@@ -1,0 +1,165 @@
+/**
+ * `npm run release -- --stack <name> [--yes] [--allow-data-loss] [--policy-pack <dir>]`: the pipeline's release step,
+ * driven through the Pulumi Automation API (it shells out to the `pulumi` CLI, which must be logged in).
+ *
+ * 1. Validates the stack config offline (the same validator the program runs) and stops on any problem.
+ * 2. Previews with the CrossGuard pack; a mandatory policy violation stops the release.
+ * 3. Stops if the plan deletes or replaces a resource that holds data, unless --allow-data-loss is given.
+ * 4. Without --yes, stops after printing the plan (a dry run); with it, runs `up` with the same policy pack.
+ */
+import * as path from "path";
+import { ConfigError, validateStackConfig } from "../config";
+import { defaultProjectDir } from "./synth";
+import { readStackFile } from "./synth/stack-files";
+
+/** One step the engine plans: what happens to which resource. */
+export interface PlannedStep {
+  op: string;
+  urn: string;
+  type: string;
+}
+
+export interface PolicyFinding {
+  policy: string;
+  level: "warning" | "mandatory";
+  urn?: string;
+  message: string;
+}
+
+/** What the release needs from Pulumi; the Automation API implements it, tests fake it. */
+export interface ReleaseEngine {
+  preview(): Promise<{ steps: PlannedStep[]; policy: PolicyFinding[] }>;
+  up(): Promise<{ outputs: Record<string, unknown> }>;
+}
+
+/** Types whose deletion or replacement destroys data (or the key that decrypts it). */
+export const statefulTypes = new Set([
+  "aws:s3/bucket:Bucket",
+  "aws:kms/key:Key",
+  "aws:rds/instance:Instance",
+  "aws:opensearch/domain:Domain",
+  "kubernetes:apps/v1:StatefulSet",
+  "kubernetes:core/v1:PersistentVolumeClaim",
+  "kubernetes:core/v1:Namespace",
+  "kubernetes:storage.k8s.io/v1:StorageClass",
+]);
+
+const destructive = new Set(["delete", "replace", "create-replacement", "delete-replaced"]);
+
+export interface Decision {
+  proceed: boolean;
+  reasons: string[];
+}
+
+/** Whether a previewed plan may be applied. */
+export function decide(plan: { steps: PlannedStep[]; policy: PolicyFinding[] }, opts: { allowDataLoss: boolean }): Decision {
+  const reasons: string[] = [];
+  for (const f of plan.policy.filter((f) => f.level === "mandatory")) {
+    reasons.push(`mandatory policy ${f.policy} failed${f.urn ? ` on ${f.urn}` : ""}: ${f.message}`);
+  }
+  const lossy = plan.steps.filter((s) => destructive.has(s.op) && statefulTypes.has(s.type));
+  const seen = new Set<string>();
+  for (const s of lossy) {
+    if (seen.has(s.urn)) continue;
+    seen.add(s.urn);
+    if (!opts.allowDataLoss) reasons.push(`${s.op} of ${s.urn} would destroy data; rerun with --allow-data-loss if that is intended`);
+  }
+  return { proceed: reasons.length === 0, reasons };
+}
+
+export interface ReleaseOptions {
+  stack: string;
+  apply: boolean;
+  allowDataLoss: boolean;
+  projectDir?: string;
+  log?: (line: string) => void;
+}
+
+/** Runs a release against an engine; returns the process exit code. */
+export async function release(engine: ReleaseEngine, o: ReleaseOptions): Promise<number> {
+  const log = o.log ?? console.log;
+  try {
+    validateStackConfig(readStackFile(o.projectDir ?? defaultProjectDir, o.stack).values, `config of stack "${o.stack}"`);
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    log(`release: ${e.message}`);
+    return 1;
+  }
+  const plan = await engine.preview();
+  const counts = new Map<string, number>();
+  for (const s of plan.steps) counts.set(s.op, (counts.get(s.op) ?? 0) + 1);
+  log(`release ${o.stack}: plan ${[...counts].map(([op, n]) => `${n} ${op}`).join(", ") || "no changes"}`);
+  for (const f of plan.policy) log(`  policy ${f.level} ${f.policy}${f.urn ? ` (${f.urn})` : ""}: ${f.message}`);
+  const decision = decide(plan, { allowDataLoss: o.allowDataLoss });
+  if (!decision.proceed) {
+    for (const r of decision.reasons) log(`  blocked: ${r}`);
+    return 1;
+  }
+  if (!o.apply) {
+    log("  dry run: rerun with --yes to apply");
+    return 0;
+  }
+  const { outputs } = await engine.up();
+  log(`release ${o.stack}: applied; outputs: ${Object.keys(outputs).sort().join(", ")}`);
+  return 0;
+}
+
+/** The real engine: a local workspace on this project, previews and updates with the policy pack. */
+export async function automationEngine(stack: string, policyPack: string, projectDir = defaultProjectDir): Promise<ReleaseEngine> {
+  const { LocalWorkspace } = await import("@pulumi/pulumi/automation/index.js");
+  const s = await LocalWorkspace.createOrSelectStack({ stackName: stack, workDir: projectDir });
+  const policyPacks = [path.resolve(projectDir, policyPack)];
+  return {
+    async preview() {
+      const steps: PlannedStep[] = [];
+      const policy: PolicyFinding[] = [];
+      await s.preview({
+        policyPacks,
+        onEvent: (e) => {
+          if (e.resourcePreEvent) steps.push({ op: e.resourcePreEvent.metadata.op, urn: e.resourcePreEvent.metadata.urn, type: e.resourcePreEvent.metadata.type });
+          if (e.policyEvent) {
+            policy.push({ policy: e.policyEvent.policyName, level: e.policyEvent.enforcementLevel, urn: e.policyEvent.resourceUrn, message: e.policyEvent.message });
+          }
+        },
+      }).catch((e: unknown) => {
+        // A mandatory violation makes the CLI exit non-zero; the findings collected above say why.
+        if (!policy.some((f) => f.level === "mandatory")) throw e;
+      });
+      return { steps, policy };
+    },
+    async up() {
+      const controller = new AbortController();
+      process.once("SIGINT", () => controller.abort());
+      const r = await s.up({ policyPacks, onOutput: (line) => process.stdout.write(line), signal: controller.signal });
+      return { outputs: Object.fromEntries(Object.entries(r.outputs).map(([k, v]) => [k, v.secret ? "[secret]" : v.value])) };
+    },
+  };
+}
+
+export function parseReleaseArgs(argv: string[]): ReleaseOptions & { policyPack: string } {
+  const o = { stack: "", apply: false, allowDataLoss: false, policyPack: "policies" };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === "--yes") o.apply = true;
+    else if (a === "--allow-data-loss") o.allowDataLoss = true;
+    else if ((a === "--stack" || a === "--policy-pack") && argv[i + 1] && !argv[i + 1].startsWith("--")) {
+      if (a === "--stack") o.stack = argv[++i];
+      else o.policyPack = argv[++i];
+    } else throw new Error(`release: unknown or incomplete argument "${a}"`);
+  }
+  if (!o.stack) throw new Error("release: --stack <name> is required");
+  return o;
+}
+
+if (require.main === module) {
+  (async () => {
+    const o = parseReleaseArgs(process.argv.slice(2));
+    return release(await automationEngine(o.stack, o.policyPack), o);
+  })().then(
+    (code) => process.exit(code),
+    (e) => {
+      console.error(e instanceof Error ? e.message : e);
+      process.exit(1);
+    },
+  );
+}

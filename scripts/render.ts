@@ -1,0 +1,98 @@
+/**
+ * `npm run render [-- --stack <name>]... [-- --out <dir>]`: the offline synth. Evaluates the real program for each
+ * stack on Pulumi's mock runtime and writes `<dir>/<stack>/` (manifests, resources.json, configs, summary.json),
+ * then prints a short summary. With no --stack, renders every stack that has a `Pulumi.<name>.yaml`. Exits non-zero
+ * if any stack has invalid config (nothing is written for it).
+ */
+import * as path from "path";
+import { ConfigError } from "../config";
+import { defaultProjectDir, stackNames, synthStack } from "./synth";
+import { formatSummary } from "./synth/format";
+import { StackSummary, summarize } from "./synth/summary";
+import { writeStackOutput } from "./synth/write";
+
+interface Args {
+  stacks: string[];
+  out: string;
+}
+
+export function parseArgs(argv: string[]): Args {
+  const args: Args = { stacks: [], out: path.join(defaultProjectDir, "out") };
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i];
+    const value = argv[i + 1];
+    if (flag === "--help" || flag === "-h") throw new UsageError("");
+    if (flag !== "--stack" && flag !== "--out") throw new UsageError(`unknown argument "${flag}"`);
+    if (!value || value.startsWith("--")) throw new UsageError(`${flag} needs a value`);
+    if (flag === "--stack") args.stacks.push(value);
+    else args.out = path.resolve(value);
+    i++;
+  }
+  return args;
+}
+
+class UsageError extends Error {}
+
+const usage = "usage: npm run render [-- --stack <name> ...] [--out <dir>]   (default: every Pulumi.<name>.yaml, into out/)";
+
+export interface RenderOptions {
+  stacks: string[];
+  out: string;
+  projectDir?: string;
+  log?: (line: string) => void;
+  error?: (line: string) => void;
+}
+
+/**
+ * Renders each stack into `<out>/<stack>/`. A stack with invalid config is reported and nothing is written for it;
+ * the other stacks still render. Returns the process exit code.
+ */
+export async function render(o: RenderOptions): Promise<number> {
+  const projectDir = o.projectDir ?? defaultProjectDir;
+  const log = o.log ?? console.log;
+  const error = o.error ?? console.error;
+  const known = stackNames(projectDir);
+  const stacks = o.stacks.length > 0 ? o.stacks : known;
+  let failed = 0;
+  for (const stack of stacks) {
+    if (!known.includes(stack)) {
+      error(`render: no Pulumi.${stack}.yaml; stacks here: ${known.join(", ")}`);
+      failed++;
+      continue;
+    }
+    const started = process.hrtime.bigint();
+    try {
+      const result = await synthStack({ stack, projectDir });
+      const summary: StackSummary = summarize(stack, result.environment, result.resources);
+      const dir = path.join(o.out, stack);
+      writeStackOutput(dir, { resources: result.resources, summary, });
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      log(formatSummary(summary, { dir: path.relative(process.cwd(), dir) || ".", ms, placeholders: result.placeholderSecrets }));
+    } catch (e) {
+      if (!(e instanceof ConfigError)) throw e;
+      failed++;
+      error(`render: stack ${stack}: ${e.message}\nnothing was written for ${stack}.`);
+    }
+  }
+  return failed > 0 ? 1 : 0;
+}
+
+async function main(argv: string[]): Promise<number> {
+  try {
+    return await render(parseArgs(argv));
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    console.error(e.message ? `render: ${e.message}\n${usage}` : usage);
+    return e.message ? 2 : 0;
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (e) => {
+      console.error(e);
+      process.exit(1);
+    },
+  );
+}

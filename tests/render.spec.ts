@@ -1,0 +1,91 @@
+import * as assert from "assert";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import * as YAML from "yaml";
+import { renderDirAnnotation } from "../components/k8s/documents";
+import { render } from "../scripts/render";
+import { defaultProjectDir } from "../scripts/synth";
+import { manifestFileName } from "../scripts/synth/write";
+
+function tempProject(stacks: Record<string, string>): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "render-"));
+  fs.copyFileSync(path.join(defaultProjectDir, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
+  for (const [name, text] of Object.entries(stacks)) fs.writeFileSync(path.join(dir, `Pulumi.${name}.yaml`), text);
+  return dir;
+}
+
+describe("offline render (npm run render)", function () {
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), "render-out-"));
+  const logs: string[] = [];
+  let code: number;
+
+  before(async () => {
+    code = await render({ stacks: ["staging"], out, log: (l) => logs.push(l), error: (l) => logs.push(l) });
+  });
+  after(() => fs.rmSync(out, { recursive: true, force: true }));
+
+  it("writes the out/<stack>/ contract: manifests, resources.json, configs, summary.json", () => {
+    assert.strictEqual(code, 0, logs.join("\n"));
+    const dir = path.join(out, "staging");
+    const resources = JSON.parse(fs.readFileSync(path.join(dir, "resources.json"), "utf8"));
+    const objects = resources.filter((r: any) => r.type.startsWith("kubernetes:") && r.inputs.kind);
+    const files = fs.readdirSync(path.join(dir, "manifests")).sort();
+    assert.deepStrictEqual(files, objects.map((r: any) => manifestFileName(r.inputs)).sort());
+    for (const r of objects) {
+      const onDisk = YAML.parse(fs.readFileSync(path.join(dir, "manifests", manifestFileName(r.inputs)), "utf8"));
+      assert.deepStrictEqual(onDisk, r.inputs);
+    }
+    for (const r of resources) {
+      assert.deepStrictEqual(Object.keys(r.options).filter((k) => k !== "provider").sort(), ["dependsOn", "ignoreChanges", "protect", "retainOnDelete"]);
+      assert.match(r.urn, /^urn:pulumi:staging::sigma-observability::/);
+    }
+    const summary = JSON.parse(fs.readFileSync(path.join(dir, "summary.json"), "utf8"));
+    assert.strictEqual(summary.resourceCount, resources.filter((r: any) => r.custom && !r.type.startsWith("pulumi:providers:")).length);
+    for (const r of objects.filter((r: any) => r.inputs.kind === "ConfigMap" && r.inputs.metadata.annotations?.[renderDirAnnotation] !== undefined)) {
+      for (const [file, text] of Object.entries(r.inputs.data)) {
+        const onDisk = path.join(dir, "configs", r.inputs.metadata.annotations[renderDirAnnotation], file);
+        assert.strictEqual(fs.readFileSync(onDisk, "utf8"), text, onDisk);
+      }
+    }
+  });
+
+  it("never writes a secret value to disk", () => {
+    const text = fs.readFileSync(path.join(out, "staging", "resources.json"), "utf8");
+    assert.ok(!text.includes("offline-render-placeholder"), "a secret placeholder reached resources.json");
+    assert.ok(!text.includes("offlinerenderplaceholder"));
+    for (const r of JSON.parse(text).filter((r: any) => r.type === "kubernetes:core/v1:Secret")) {
+      for (const v of Object.values({ ...r.inputs.data, ...r.inputs.stringData })) assert.strictEqual(v, "[secret]");
+    }
+  });
+
+  it("prints a summary per stack with resources per component, compute and storage", () => {
+    const text = logs.join("\n");
+    assert.match(text, /^stack staging \(staging\): \d+ resources -> /m);
+    assert.match(text, /^ {2}platform +\d+ +.*Namespace/m);
+    assert.match(text, /^ {2}workloads +requests [\d.]+ CPU \/ [\d.]+Gi, limits [\d.]+ CPU \/ [\d.]+Gi/m);
+  });
+
+  it("rejects bad config with the validation message, writes nothing for that stack and still renders the others", async () => {
+    const staging = fs.readFileSync(path.join(defaultProjectDir, "Pulumi.staging.yaml"), "utf8");
+    const project = tempProject({ good: staging, bad: staging.replace("environment: staging", "environment: qa") });
+    const out2 = fs.mkdtempSync(path.join(os.tmpdir(), "render-out-"));
+    const lines: string[] = [];
+    try {
+      const exit = await render({ stacks: [], out: out2, projectDir: project, log: () => undefined, error: (l) => lines.push(l) });
+      assert.strictEqual(exit, 1);
+      assert.match(lines.join("\n"), /render: stack bad: config of stack "bad" is invalid \(1 problem\):\n {2}- environment: got "qa"; allowed: one of "local", "staging", "prod"\nnothing was written for bad\./);
+      assert.deepStrictEqual(fs.readdirSync(out2), ["good"]);
+    } finally {
+      fs.rmSync(project, { recursive: true, force: true });
+      fs.rmSync(out2, { recursive: true, force: true });
+    }
+  });
+
+  it("names the stacks that exist when asked for one that does not", async () => {
+    const lines: string[] = [];
+    const exit = await render({ stacks: ["qa"], out, error: (l) => lines.push(l) });
+    assert.strictEqual(exit, 1);
+    assert.deepStrictEqual(lines, ["render: no Pulumi.qa.yaml; stacks here: prod, staging"]);
+  });
+});
