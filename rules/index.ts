@@ -1,0 +1,139 @@
+/**
+ * Public surface of `rules/`: SLOs as data -> Prometheus rule files, the SLO document, and the Alertmanager
+ * routing tree.
+ */
+import { stackHealthGroups } from "./health";
+import { serviceJob } from "./jobs";
+import { metricContract, serviceKeys, type ServiceKey } from "./metrics";
+import { errorRatioExpr, eventRateExpr, presenceSelectors, renderSelector } from "./promql";
+import { burnFactor, burnWindows, errorBudget, hardFailureRatio, sliWindows, tidy, validateSlos, windowSeconds, type Slo } from "./slo";
+import { recordNames, serviceDownAlert, sloRuleGroups } from "./slo-rules";
+import { runbookBaseUrl, sloSpecs } from "./slos";
+import { isAlertingRule, type RuleFile, type RuleGroup } from "./types";
+
+export { componentJobs, kubeletJob, serviceJob } from "./jobs";
+export { metricContract, serviceKeys, type ServiceKey } from "./metrics";
+export { validateSlos, type Slo, type SloSpec } from "./slo";
+export { sloSpecs } from "./slos";
+export { toGoYaml } from "./yaml";
+export type { AlertingRule, RecordingRule, Rule, RuleFile, RuleGroup } from "./types";
+export {
+  alertmanagerSecretFiles, alertmanagerSecretsMountDir, buildAlertmanagerConfig, receiverNames,
+  type AlertingInput, type AlertmanagerConfig,
+} from "./alertmanager";
+export { alertingSchema, type AlertingConfig } from "./config";
+
+/** Input of {@link buildRuleFiles}. */
+export interface RuleFilesInput {
+  environment: string;
+  cluster: string;
+  replicas: { prometheus: number; alertmanager: number };
+  /** Namespaces whose PVCs the volume alerts watch; every namespace when absent. */
+  namespaces?: readonly string[];
+}
+
+/** The validated SLOs of the four services (throws on an invalid spec). */
+export function slos(): Slo[] {
+  return validateSlos(sloSpecs);
+}
+
+/** File name of a service's SLO rules in the rules ConfigMap. */
+export function sloRuleFileName(service: ServiceKey): string {
+  return `slo-${service}.yml`;
+}
+
+/** File name of the stack health rules. */
+export const stackHealthFileName = "stack-health.yml";
+
+function serviceGroups(service: ServiceKey, all: readonly Slo[]): RuleGroup[] {
+  return [
+    ...all.filter((slo) => slo.service === service).flatMap(sloRuleGroups),
+    { name: `service-${service}-health`, rules: [serviceDownAlert(service, `${runbookBaseUrl}/service/${service}`)] },
+  ];
+}
+
+/** Prefixes every alert summary with environment and cluster, so a page title says where it fired. */
+function locate(groups: RuleGroup[], where: string): RuleGroup[] {
+  return groups.map((group) => ({
+    ...group,
+    rules: group.rules.map((rule) =>
+      isAlertingRule(rule) ? { ...rule, annotations: { ...rule.annotations, summary: `[${where}] ${rule.annotations.summary}` } } : rule),
+  }));
+}
+
+/**
+ * Every Prometheus rule file, keyed by file name (`slo-<service>.yml` per service, `stack-health.yml`). The caller
+ * serialises each with `toGoYaml` and mounts them at /etc/prometheus/rules/<file>.
+ */
+export function buildRuleFiles(input: RuleFilesInput): Record<string, RuleFile> {
+  for (const key of ["environment", "cluster"] as const) {
+    if (!/^[a-z0-9][a-z0-9-]*$/.test(input[key])) {
+      throw new Error(`rules.${key}: ${JSON.stringify(input[key])} is not a valid name; use lower-case letters, digits and dashes`);
+    }
+  }
+  for (const key of ["prometheus", "alertmanager"] as const) {
+    const n = input.replicas[key];
+    if (!Number.isInteger(n) || n < 1) throw new Error(`rules.replicas.${key}: ${n} is not a replica count; allowed: an integer >= 1`);
+  }
+  const where = `${input.environment}/${input.cluster}`;
+  const all = slos();
+  const files: Record<string, RuleFile> = {};
+  for (const service of serviceKeys) files[sloRuleFileName(service)] = { groups: locate(serviceGroups(service, all), where) };
+  files[stackHealthFileName] = { groups: locate(stackHealthGroups(input), where) };
+  return files;
+}
+
+/**
+ * The SLO document rendered as `configs/slos.json`: every spec with its derived numbers (error budget, burn
+ * factors, error-ratio thresholds, time for a total outage to trip each condition), the recorded series and the
+ * metric contract they are computed from.
+ */
+export function sloDocument(): unknown {
+  return {
+    alertPolicy: {
+      windows: burnWindows.map((w) => ({ kind: w.kind, long: w.long, short: w.short, budgetConsumed: w.budgetConsumed })),
+      hardFailureRatio,
+      recordedWindows: sliWindows,
+    },
+    slos: slos().map((slo) => {
+      const budget = errorBudget(slo);
+      return {
+        id: `${slo.service}/${slo.name}`,
+        service: slo.service,
+        name: slo.name,
+        title: slo.title,
+        description: slo.description,
+        team: slo.team,
+        objective: slo.objective,
+        period: slo.period,
+        errorBudget: budget,
+        minimumEventRate: slo.minimumEventRate,
+        runbookUrl: slo.runbookUrl,
+        sli: {
+          ...slo.sli,
+          job: serviceJob(slo.service),
+          errorRatio5m: errorRatioExpr(slo, "5m"),
+          eventRate1h: eventRateExpr(slo, "1h"),
+          mustExist: presenceSelectors(slo).map((s) => renderSelector(s.metric, s.matchers)),
+        },
+        alerts: burnWindows.map((w) => {
+          const factor = burnFactor(w, slo.period);
+          return {
+            kind: w.kind,
+            longWindow: w.long,
+            shortWindow: w.short,
+            burnFactor: factor,
+            errorRatioThreshold: tidy(factor * budget),
+            totalOutageSecondsToFire: Math.round(factor * budget * windowSeconds(w.long)),
+            minimumEventRate: w.kind === "page" ? slo.minimumEventRate : null,
+          };
+        }),
+        recordings: [
+          ...sliWindows.map((w) => recordNames.errorRatio(w)), recordNames.errorRatio(slo.period),
+          recordNames.objective, recordNames.errorBudget, recordNames.budgetRemaining, recordNames.currentBurnRate,
+        ],
+      };
+    }),
+    metricContract,
+  };
+}

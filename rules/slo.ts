@@ -1,0 +1,298 @@
+/**
+ * SLOs as data: the zod schema of an SLO spec (in the spirit of slok/sloth and pyrra-dev/pyrra), the semantic
+ * checks against the metric contract, and the burn-rate policy derived from a spec's period.
+ */
+import { z } from "zod";
+import { contractSeriesNames, formatLe, metricContract, resolveSeries, serviceKeys, type ServiceKey } from "./metrics";
+import { formatIssues, show } from "./validation";
+
+/** Windows over which every SLI error ratio is recorded (sloth/pyrra style `ratio_rate<window>`). */
+export const sliWindows = ["5m", "30m", "1h", "2h", "6h", "1d", "3d"] as const;
+export type SliWindow = (typeof sliWindows)[number];
+
+/** SLO periods the burn-rate policy is defined for, in hours. */
+export const sloPeriods = { "28d": 28 * 24, "30d": 30 * 24 } as const;
+export type SloPeriod = keyof typeof sloPeriods;
+
+const windowHours: Readonly<Record<SliWindow, number>> = {
+  "5m": 5 / 60, "30m": 0.5, "1h": 1, "2h": 2, "6h": 6, "1d": 24, "3d": 72,
+};
+
+/** Severities Alertmanager routes on. */
+export const severities = ["critical", "warning", "info"] as const;
+export type Severity = (typeof severities)[number];
+
+/** Labels every SLO alert sets itself; a spec's routing labels may not override them. */
+export const reservedAlertLabels = ["alertname", "service", "slo", "team", "long_window", "short_window", "component"] as const;
+
+const promName = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
+const labelName = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+
+const matcherSchema = z.object({
+  label: z.string().regex(labelName, { error: (i) => `${show(i.input)} is not a Prometheus label name` }),
+  op: z.enum(["=", "!=", "=~", "!~"]),
+  value: z.string(),
+}).strict();
+
+const selectorSchema = z.object({
+  metric: z.string()
+    .min(1, { abort: true, error: () => `"" is empty; a selector needs a metric name from the metric contract` })
+    .regex(promName, { error: (i) => `${show(i.input)} is not a Prometheus metric name` }),
+  matchers: z.array(matcherSchema).default([]),
+}).strict();
+
+const ratioSliSchema = z.object({
+  kind: z.literal("ratio"),
+  /** Events that count against the objective. */
+  errors: selectorSchema,
+  /** All events, errors included. */
+  total: selectorSchema,
+}).strict();
+
+const latencySliSchema = z.object({
+  kind: z.literal("latency"),
+  /** Histogram base name (without `_bucket`). */
+  histogram: z.string()
+    .min(1, { abort: true, error: () => `"" is empty; a latency SLI needs a histogram name from the metric contract` })
+    .regex(promName, { error: (i) => `${show(i.input)} is not a Prometheus metric name` }),
+  /** The threshold: an exact bucket boundary, as the `le` label value. Faster than or equal to it is good. */
+  le: z.string().min(1, { error: () => `"" is empty; give the bucket boundary, e.g. "0.1"` }),
+  matchers: z.array(matcherSchema).default([]),
+}).strict();
+
+const routingLabelsSchema = z.record(
+  z.string().regex(labelName, { error: (i) => `${show(i.input)} is not a Prometheus label name` }),
+  z.string(),
+);
+
+const objectiveError = (i: { input?: unknown }): string =>
+  `${show(i.input)} is outside the open interval (0, 1); write 99.9% as 0.999`;
+
+/** The schema of one SLO spec. */
+export const sloSpecSchema = z.object({
+  service: z.enum(serviceKeys, { error: (i) => `${show(i.input)} is not a service; allowed: ${serviceKeys.join(", ")}` }),
+  /** Unique per service; becomes the `slo` label. */
+  name: z.string().regex(/^[a-z][a-z0-9-]*$/, {
+    error: (i) => `${show(i.input)} is not a valid SLO name; use lower-case letters, digits and dashes`,
+  }),
+  title: z.string().min(1),
+  description: z.string().min(1),
+  objective: z.number({ error: objectiveError }).gt(0, { error: objectiveError }).lt(1, { error: objectiveError }),
+  period: z.string().default("30d").refine((p) => p in sloPeriods, {
+    error: (i) => `${show(i.input)} is not a supported window; allowed: ${Object.keys(sloPeriods).join(", ")}`,
+  }).transform((p) => p as SloPeriod),
+  sli: z.discriminatedUnion("kind", [ratioSliSchema, latencySliSchema], {
+    error: () => `unknown SLI kind; allowed: ratio, latency`,
+  }),
+  /** Owning team; defaults to the service's owner in the metric contract. */
+  team: z.string().regex(/^[a-z][a-z0-9-]*$/).optional(),
+  runbookUrl: z.url({ error: (i) => `${show(i.input)} is not a URL` }),
+  /**
+   * Events per second the service must see over an alert's long window before a burn-rate alert may page: below
+   * it a handful of failed requests is a large ratio but not an incident.
+   */
+  minimumEventRate: z.number().positive({ error: (i) => `${show(i.input)} must be > 0 events per second` }),
+  /** Extra labels on page and ticket alerts; `severity` is what Alertmanager routes on. */
+  routing: z.object({
+    page: routingLabelsSchema.default({ severity: "critical" }),
+    ticket: routingLabelsSchema.default({ severity: "warning" }),
+  }).strict().default({ page: { severity: "critical" }, ticket: { severity: "warning" } }),
+}).strict();
+
+export type SloSpec = z.input<typeof sloSpecSchema>;
+type ParsedSlo = z.output<typeof sloSpecSchema>;
+export type Selector = z.output<typeof selectorSchema>;
+export type Matcher = Selector["matchers"][number];
+
+/** A validated SLO with every default applied. */
+export type Slo = Omit<ParsedSlo, "team"> & { readonly team: string };
+
+function regexMatches(op: "=~" | "!~", pattern: string, value: string): boolean {
+  const matched = new RegExp(`^(?:${pattern})$`).test(value);
+  return op === "=~" ? matched : !matched;
+}
+
+/** Whether a label value satisfies a matcher (Prometheus regexes are fully anchored). */
+export function matcherAccepts(matcher: Matcher, value: string): boolean {
+  switch (matcher.op) {
+    case "=": return value === matcher.value;
+    case "!=": return value !== matcher.value;
+    default: return regexMatches(matcher.op, matcher.value, value);
+  }
+}
+
+function checkMatchers(service: ServiceKey, series: string, matchers: readonly Matcher[], path: string): string[] {
+  const resolved = resolveSeries(service, series);
+  if (!resolved) return [];
+  const problems: string[] = [];
+  matchers.forEach((m, i) => {
+    const at = `${path}[${i}]`;
+    if (m.label === "job") {
+      problems.push(`${at}: job is set from the service ("${service}"); remove this matcher`);
+      return;
+    }
+    if (m.label === "le") {
+      if (resolved.suffix !== "_bucket") problems.push(`${at}: le only exists on ${resolved.metric.name}_bucket`);
+      else if (m.op !== "=" || !(resolved.metric.kind === "histogram" && resolved.metric.buckets.map(formatLe).includes(m.value))) {
+        const bounds = resolved.metric.kind === "histogram" ? resolved.metric.buckets.map(formatLe).join(", ") : "";
+        problems.push(`${at}: le${m.op}${show(m.value)} is not an exact bucket boundary of ${resolved.metric.name}; allowed: ${bounds}`);
+      }
+      return;
+    }
+    const values = resolved.metric.labels[m.label];
+    if (!values) {
+      const known = Object.keys(resolved.metric.labels).join(", ");
+      problems.push(`${at}: ${series} has no label ${show(m.label)}; it has: ${known}`);
+    } else if (!values.some((v) => matcherAccepts(m, v))) {
+      problems.push(`${at}: ${m.label}${m.op}${show(m.value)} matches none of the values of ${m.label} (${values.join(", ")})`);
+    }
+  });
+  return problems;
+}
+
+function checkSeries(service: ServiceKey, series: string, path: string): string[] {
+  return resolveSeries(service, series)
+    ? []
+    : [`${path}: ${show(series)} is not in the ${service} metric contract; allowed: ${contractSeriesNames(service).join(", ")}`];
+}
+
+/** Semantic checks of one parsed spec against the metric contract. */
+function checkAgainstContract(slo: ParsedSlo, at: string): string[] {
+  const problems: string[] = [];
+  const { sli, service } = slo;
+  if (sli.kind === "ratio") {
+    for (const key of ["errors", "total"] as const) {
+      problems.push(...checkSeries(service, sli[key].metric, `${at}.sli.${key}.metric`));
+      problems.push(...checkMatchers(service, sli[key].metric, sli[key].matchers, `${at}.sli.${key}.matchers`));
+    }
+    if (sli.errors.metric === sli.total.metric) {
+      const missing = sli.total.matchers.filter(
+        (t) => !sli.errors.matchers.some((e) => e.label === t.label && e.op === t.op && e.value === t.value),
+      );
+      if (missing.length > 0) {
+        problems.push(`${at}.sli.errors.matchers: errors must count a subset of total; add ${missing.map((m) => `${m.label}${m.op}${show(m.value)}`).join(", ")}`);
+      }
+      if (sli.errors.matchers.length === sli.total.matchers.length) {
+        problems.push(`${at}.sli.errors: selects the same series as total, so the error ratio would always be 1`);
+      }
+    }
+  } else {
+    const resolved = resolveSeries(service, `${sli.histogram}_bucket`);
+    if (!resolved || resolved.metric.kind !== "histogram" || resolved.metric.unit !== "seconds") {
+      const latencyHistograms = Object.values(metricContract[service].metrics)
+        .filter((m) => m.kind === "histogram" && m.unit === "seconds").map((m) => m.name);
+      problems.push(`${at}.sli.histogram: ${show(sli.histogram)} is not a latency histogram of ${service}; allowed: ${latencyHistograms.join(", ")}`);
+    } else {
+      const bounds = resolved.metric.kind === "histogram" ? resolved.metric.buckets.map(formatLe) : [];
+      if (!bounds.includes(sli.le)) {
+        problems.push(`${at}.sli.le: ${show(sli.le)} is not a bucket boundary of ${sli.histogram}; allowed: ${bounds.join(", ")}`);
+      }
+      problems.push(...checkMatchers(service, `${sli.histogram}_bucket`, sli.matchers, `${at}.sli.matchers`));
+    }
+  }
+  for (const kind of ["page", "ticket"] as const) {
+    const labels = slo.routing[kind];
+    for (const reserved of reservedAlertLabels) {
+      if (reserved in labels) problems.push(`${at}.routing.${kind}.${reserved}: set by the rule generator; remove it`);
+    }
+    if (!severities.includes(labels.severity as Severity)) {
+      problems.push(`${at}.routing.${kind}.severity: ${show(labels.severity)} is not a severity; allowed: ${severities.join(", ")}`);
+    }
+  }
+  return problems;
+}
+
+/**
+ * The hard-failure page must not be more sensitive than the workbook's fast-burn page, or it would page on burns
+ * the policy deliberately leaves to tickets; that bounds how low an objective can go.
+ */
+function checkAlertPolicy(slo: ParsedSlo, at: string): string[] {
+  const fastest = burnWindows[0];
+  const threshold = tidy(burnFactor(fastest, slo.period) * errorBudget(slo));
+  if (threshold <= hardFailureRatio) return [];
+  const lowest = tidy(1 - hardFailureRatio / burnFactor(fastest, slo.period));
+  return [`${at}.objective: ${show(slo.objective)} puts the ${fastest.long}/${fastest.short} page at an error ratio of ${threshold}, above the hard-failure ratio ${hardFailureRatio}; allowed: objectives >= ${lowest} for a ${slo.period} period`];
+}
+
+/**
+ * Validates SLO specs and applies defaults. Throws one Error listing every problem (key path, bad value, what is
+ * allowed): schema errors, selectors outside the metric contract, thresholds that are not bucket boundaries and
+ * duplicate names per service.
+ */
+export function validateSlos(specs: readonly unknown[]): Slo[] {
+  const problems: string[] = [];
+  const valid: Slo[] = [];
+  const seen = new Map<string, number>();
+  specs.forEach((spec, index) => {
+    const at = `slos[${index}]`;
+    const parsed = sloSpecSchema.safeParse(spec, { reportInput: true });
+    if (!parsed.success) {
+      problems.push(...formatIssues(at, parsed.error.issues));
+      return;
+    }
+    const slo = parsed.data;
+    const id = `${slo.service}/${slo.name}`;
+    const first = seen.get(id);
+    if (first !== undefined) {
+      problems.push(`${at}.name: ${show(slo.name)} is already used by slos[${first}] for service ${show(slo.service)}; SLO names must be unique per service`);
+    } else {
+      seen.set(id, index);
+    }
+    problems.push(...checkAgainstContract(slo, at));
+    problems.push(...checkAlertPolicy(slo, at));
+    valid.push({ ...slo, team: slo.team ?? metricContract[slo.service].owner });
+  });
+  if (problems.length > 0) {
+    throw new Error(`Invalid SLO specs (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+  }
+  return valid;
+}
+
+/** One multiwindow burn-rate alert condition (SRE workbook, chapter 5). */
+export interface BurnWindow {
+  readonly kind: "page" | "ticket";
+  readonly long: SliWindow;
+  readonly short: SliWindow;
+  /** Share of the period's error budget consumed when the long window fires at this burn rate. */
+  readonly budgetConsumed: number;
+}
+
+/**
+ * The workbook's four conditions, expressed as budget consumed so the burn factors follow from the period: with a
+ * 30-day period they are exactly 14.4x (2% in 1h), 6x (5% in 6h), 3x (10% in 1d) and 1x (10% in 3d). Each short
+ * window is 1/12 of its long window, which sets how fast an alert resets after recovery.
+ */
+export const burnWindows: readonly BurnWindow[] = [
+  { kind: "page", long: "1h", short: "5m", budgetConsumed: 0.02 },
+  { kind: "page", long: "6h", short: "30m", budgetConsumed: 0.05 },
+  { kind: "ticket", long: "1d", short: "2h", budgetConsumed: 0.1 },
+  { kind: "ticket", long: "3d", short: "6h", budgetConsumed: 0.1 },
+];
+
+/** Rounds away binary noise (1 - 0.999 = 0.0010000000000000009) so rendered thresholds read as written. */
+export function tidy(value: number): number {
+  return Number(value.toPrecision(12));
+}
+
+/** The error budget: the share of events allowed to fail. */
+export function errorBudget(slo: Pick<Slo, "objective">): number {
+  return tidy(1 - slo.objective);
+}
+
+/** Burn-rate factor of a window for a period: budget consumed x period / long window. */
+export function burnFactor(window: BurnWindow, period: SloPeriod): number {
+  return tidy((window.budgetConsumed * sloPeriods[period]) / windowHours[window.long]);
+}
+
+/** Length of a window in seconds. */
+export function windowSeconds(window: SliWindow): number {
+  return windowHours[window] * 3600;
+}
+
+/**
+ * Error ratio over a 5-minute window above which an SLO pages regardless of its objective. The workbook's fast
+ * pair only pages after 2% of the budget is gone, which for a 99% objective is 8.6 minutes of total failure; a
+ * hard failure must page within two. 15% is the 1h/5m threshold of a 99% objective (14.4 x 1%) without waiting
+ * for the hour; a 30-second total blip fills a tenth of the window and stays below it.
+ */
+export const hardFailureRatio = 0.15;

@@ -1,0 +1,137 @@
+import { strict as assert } from "node:assert";
+import {
+  alertingSchema, alertmanagerSecretFiles, buildAlertmanagerConfig, serviceKeys, toGoYaml,
+  type AlertingInput, type AlertmanagerConfig,
+} from "../rules";
+import { formatIssues } from "../rules/validation";
+import { amtoolCheckConfig, amtoolRoutesTest } from "./support/prom-tools";
+
+const secretsDir = "/etc/alertmanager/secrets";
+const email = { to: ["oncall@sigma.example"], from: "alertmanager@sigma.example", smarthost: "smtp.sigma.example:587", username: "alertmanager" };
+
+function config(alerting: Record<string, unknown> = {}): { input: AlertingInput; am: AlertmanagerConfig } {
+  const input: AlertingInput = { environment: "prod", cluster: "eks-prod", alerting: alertingSchema.parse({ email, ...alerting }), secretsDir };
+  return { input, am: buildAlertmanagerConfig(input) };
+}
+
+/** Every [key path, value] pair of a document. */
+function leaves(value: unknown, path = ""): [string, unknown][] {
+  if (Array.isArray(value)) return value.flatMap((v, i) => leaves(v, `${path}[${i}]`));
+  if (value !== null && typeof value === "object") return Object.entries(value).flatMap(([k, v]) => leaves(v, path ? `${path}.${k}` : k));
+  return [[path, value]];
+}
+
+describe("alertmanager: configuration", () => {
+  it("passes amtool check-config in every variant", async () => {
+    const variants = {
+      defaults: config().am,
+      businessHours: config({ businessHours: { enabled: true, location: "Europe/Berlin", start: "08:30", end: "18:00" } }).am,
+      unauthenticatedRelay: config({ email: { ...email, username: undefined }, infoWebhookUrl: "http://alert-log.observability.svc:8080/alerts" }).am,
+    };
+    for (const [name, am] of Object.entries(variants)) {
+      const result = await amtoolCheckConfig(toGoYaml(am));
+      assert.equal(result.code, 0, `${name}: ${result.stdout}${result.stderr}`);
+      assert.match(result.stdout, /SUCCESS[\s\S]* - 3 inhibit rules\n - 13 receivers/, name);
+    }
+  });
+
+  it("has 13 receivers named for what they do", () => {
+    assert.deepEqual(config().am.receivers.map((r) => r.name), [
+      "ryot-pagerduty", "ryot-slack", "sigmalang-pagerduty", "sigmalang-slack", "sigmavault-pagerduty", "sigmavault-slack",
+      "agents-pagerduty", "agents-slack", "platform-pagerduty", "platform-slack", "oncall-email", "info-webhook", "blackhole",
+    ]);
+  });
+
+  it("reads every credential from a file in the mounted Secret, never inline", () => {
+    const { input, am } = config();
+    const pairs = leaves(am);
+    const inline = pairs.filter(([path]) => /\.(api_url|routing_key|service_key|auth_password|auth_secret|bot_token)$/.test(path));
+    assert.deepEqual(inline, []);
+    const files = pairs.filter(([path]) => path.endsWith("_file")).map(([, v]) => String(v));
+    const secretFiles = alertmanagerSecretFiles(input.alerting);
+    assert.deepEqual(Object.keys(secretFiles).sort(), [
+      "pagerduty-routing-key-agents", "pagerduty-routing-key-compression", "pagerduty-routing-key-inference",
+      "pagerduty-routing-key-platform", "pagerduty-routing-key-storage", "slack-webhook-url", "smtp-password",
+    ]);
+    assert.deepEqual([...new Set(files)].sort(), Object.values(secretFiles).map((f) => `${secretsDir}/${f}`).sort());
+    const ryotPd = am.receivers.find((r) => r.name === "ryot-pagerduty")?.pagerduty_configs?.[0];
+    assert.equal(ryotPd?.routing_key_file, `${secretsDir}/pagerduty-routing-key-inference`);
+  });
+
+  it("follows service ownership: a team owning two services gets both pages, and only its key is needed", () => {
+    const { input, am } = config({ owners: { ryot: "inference", sigmalang: "inference", sigmavault: "storage", agents: "agents" } });
+    const pd = (name: string): string | undefined => am.receivers.find((r) => r.name === name)?.pagerduty_configs?.[0].routing_key_file;
+    assert.equal(pd("sigmalang-pagerduty"), `${secretsDir}/pagerduty-routing-key-inference`);
+    assert.equal(am.receivers.find((r) => r.name === "sigmalang-slack")?.slack_configs?.[0].channel, "#alerts-inference");
+    assert.ok(!("pagerduty-routing-key-compression" in alertmanagerSecretFiles(input.alerting)));
+  });
+
+  it("restricts only tickets to business hours when enabled", () => {
+    const { am } = config({ businessHours: { enabled: true, location: "Europe/Berlin" } });
+    assert.deepEqual(am.time_intervals, [{
+      name: "business-hours",
+      time_intervals: [{ weekdays: ["monday:friday"], times: [{ start_time: "09:00", end_time: "17:00" }], location: "Europe/Berlin" }],
+    }]);
+    const restricted = leaves(am.route).filter(([path]) => path.includes("active_time_intervals"));
+    assert.equal(restricted.length, 5);
+    for (const owner of am.route.routes?.slice(2) ?? []) {
+      for (const child of owner.routes ?? []) {
+        assert.equal(child.active_time_intervals !== undefined, child.matchers?.[0] === 'severity="warning"', child.receiver);
+      }
+    }
+    assert.equal(config().am.time_intervals, undefined);
+  });
+
+  it("rejects invalid alerting settings with the key path and what is allowed", () => {
+    const issues = (value: unknown): string[] => {
+      const parsed = alertingSchema.safeParse(value, { reportInput: true });
+      assert.equal(parsed.success, false);
+      return formatIssues("alerting", parsed.error?.issues ?? []);
+    };
+    assert.deepEqual(issues({ email, owners: { ryot: "llm" } }), [
+      'alerting.owners.ryot: "llm" is not a team; allowed: inference, compression, storage, agents, platform',
+    ]);
+    assert.deepEqual(issues({ email, timings: { groupWait: "30 seconds" }, businessHours: { location: "Mars/Olympus", start: "18:00", end: "09:00" } }), [
+      'alerting.businessHours.location: "Mars/Olympus" is not an IANA time zone; use e.g. UTC or Europe/Berlin',
+      'alerting.timings.groupWait: "30 seconds" is not a duration; use e.g. 30s, 5m, 4h',
+      'alerting.businessHours.end: "09:00" must be after start "18:00"',
+    ]);
+    assert.deepEqual(issues({ email: { ...email, to: [] } }), ["alerting.email.to: needs at least one address"]);
+    assert.deepEqual(issues({ email, businessHours: { start: "18:00", end: "09:00" } }), ['alerting.businessHours.end: "09:00" must be after start "18:00"']);
+  });
+});
+
+describe("alertmanager: routing tree on amtool config routes test", () => {
+  const { am } = config();
+  const yaml = toGoYaml(am);
+  const owners = [...serviceKeys.map((s) => [s, s] as const), ["observability", "platform"] as const];
+  const cases: { labels: Record<string, string>; receivers: string[] }[] = [];
+  for (const [service, owner] of owners) {
+    cases.push(
+      { labels: { service, severity: "critical" }, receivers: [`${owner}-pagerduty`, `${owner}-slack`, "oncall-email"] },
+      { labels: { service, severity: "warning" }, receivers: [`${owner}-slack`] },
+      { labels: { service, severity: "info" }, receivers: ["info-webhook"] },
+      { labels: { service, severity: "none" }, receivers: ["blackhole"] },
+      { labels: { service }, receivers: [`${owner}-slack`] },
+    );
+  }
+  cases.push(
+    { labels: { service: "unknown", severity: "critical" }, receivers: ["platform-slack"] },
+    { labels: { alertname: "Watchdog", severity: "none", service: "observability" }, receivers: ["blackhole"] },
+  );
+
+  for (const { labels, receivers } of cases) {
+    const description = Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(" ");
+    it(`${description} -> ${receivers.join(", ")}`, async () => {
+      const result = await amtoolRoutesTest(yaml, { alertname: "Test", ...labels }, { verifyReceivers: receivers });
+      assert.equal(result.code, 0, `${result.stdout}${result.stderr}`);
+      assert.deepEqual(result.receivers, receivers);
+    });
+  }
+
+  it("detects a wrong expectation (the harness can fail)", async () => {
+    const result = await amtoolRoutesTest(yaml, { service: "ryot", severity: "critical" }, { verifyReceivers: ["ryot-slack"] });
+    assert.equal(result.code, 1);
+    assert.deepEqual(result.receivers, ["ryot-pagerduty", "ryot-slack", "oncall-email"]);
+  });
+});

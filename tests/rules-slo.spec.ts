@@ -1,0 +1,242 @@
+import { strict as assert } from "node:assert";
+import {
+  buildRuleFiles, componentJobs, metricContract, serviceKeys, sloDocument, sloSpecs, validateSlos,
+  type AlertingRule, type RecordingRule, type RuleFile, type SloSpec,
+} from "../rules";
+import { formatLe, resolveSeries } from "../rules/metrics";
+import { leMatcher, presenceSelectors, renderSelector } from "../rules/promql";
+import { burnFactor, burnWindows, hardFailureRatio, matcherAccepts } from "../rules/slo";
+import { isAlertingRule } from "../rules/types";
+
+const input = { environment: "prod", cluster: "eks-prod", replicas: { prometheus: 2, alertmanager: 3 } };
+const validSpec: SloSpec = {
+  service: "ryot",
+  name: "availability",
+  title: "Ryot availability",
+  description: "Requests without a 5xx.",
+  objective: 0.999,
+  sli: {
+    kind: "ratio",
+    errors: { metric: "ryot_requests_total", matchers: [{ label: "code", op: "=~", value: "5.." }] },
+    total: { metric: "ryot_requests_total" },
+  },
+  runbookUrl: "https://runbooks.example/ryot/availability",
+  minimumEventRate: 1,
+};
+const withSpec = (patch: Record<string, unknown>): unknown => ({ ...validSpec, ...patch });
+
+function rejection(specs: unknown[]): string {
+  try {
+    validateSlos(specs);
+  } catch (error) {
+    return (error as Error).message;
+  }
+  assert.fail("validateSlos accepted invalid specs");
+}
+
+function allRules(files: Record<string, RuleFile>): (AlertingRule | RecordingRule)[] {
+  return Object.values(files).flatMap((f) => f.groups.flatMap((g) => g.rules));
+}
+
+describe("rules: SLO specs", () => {
+  it("validates the nine SLOs of the four services and applies defaults", () => {
+    const slos = validateSlos(sloSpecs);
+    assert.deepEqual(slos.map((s) => `${s.service}/${s.name}`), [
+      "ryot/availability", "ryot/time-to-first-token", "sigmalang/availability", "sigmalang/compression-ratio",
+      "sigmavault/availability", "sigmavault/read-latency", "sigmavault/write-latency", "agents/task-latency", "agents/task-success",
+    ]);
+    for (const slo of slos) {
+      assert.equal(slo.period, "30d");
+      assert.equal(slo.team, metricContract[slo.service].owner);
+      assert.deepEqual(slo.routing, { page: { severity: "critical" }, ticket: { severity: "warning" } });
+    }
+  });
+
+  it("uses latency thresholds that are bucket boundaries of the contract's histograms", () => {
+    const thresholds = Object.fromEntries(validateSlos(sloSpecs).flatMap((s) => (s.sli.kind === "latency" ? [[`${s.service}/${s.name}`, s.sli.le]] : [])));
+    assert.deepEqual(thresholds, {
+      "ryot/time-to-first-token": "0.1",
+      "sigmavault/read-latency": "0.01",
+      "sigmavault/write-latency": "0.01",
+      "agents/task-latency": "0.05",
+    });
+    assert.ok(metricContract.ryot.metrics.timeToFirstToken.kind === "histogram" && metricContract.ryot.metrics.timeToFirstToken.buckets.map(formatLe).includes("0.1"));
+  });
+
+  it("rejects an objective outside (0, 1) with the key path and value", () => {
+    assert.equal(rejection([withSpec({ objective: 1 })]),
+      "Invalid SLO specs (1 problem):\n  - slos[0].objective: 1 is outside the open interval (0, 1); write 99.9% as 0.999");
+    assert.match(rejection([withSpec({ objective: 0 })]), /slos\[0\]\.objective: 0 is outside the open interval \(0, 1\)/);
+    assert.match(rejection([withSpec({ objective: 99.9 })]), /slos\[0\]\.objective: 99\.9 is outside the open interval \(0, 1\)/);
+  });
+
+  it("rejects an unknown period window", () => {
+    assert.equal(rejection([withSpec({ period: "31d" })]),
+      "Invalid SLO specs (1 problem):\n  - slos[0].period: \"31d\" is not a supported window; allowed: 28d, 30d");
+  });
+
+  it("rejects an empty selector", () => {
+    const spec = withSpec({ sli: { kind: "ratio", errors: { metric: "" }, total: { metric: "ryot_requests_total" } } });
+    assert.equal(rejection([spec]),
+      "Invalid SLO specs (1 problem):\n  - slos[0].sli.errors.metric: \"\" is empty; a selector needs a metric name from the metric contract");
+  });
+
+  it("rejects duplicate SLO names of one service, and lists every problem at once", () => {
+    const message = rejection([validSpec, withSpec({ objective: 2 }), validSpec, withSpec({ service: "sigmalang" })]);
+    assert.equal(message, [
+      "Invalid SLO specs (4 problems):",
+      "  - slos[1].objective: 2 is outside the open interval (0, 1); write 99.9% as 0.999",
+      "  - slos[2].name: \"availability\" is already used by slos[0] for service \"ryot\"; SLO names must be unique per service",
+      "  - slos[3].sli.errors.metric: \"ryot_requests_total\" is not in the sigmalang metric contract; allowed: sigmalang_requests_total, sigmalang_compression_ratio_bucket, sigmalang_compression_ratio_count, sigmalang_compression_ratio_sum",
+      "  - slos[3].sli.total.metric: \"ryot_requests_total\" is not in the sigmalang metric contract; allowed: sigmalang_requests_total, sigmalang_compression_ratio_bucket, sigmalang_compression_ratio_count, sigmalang_compression_ratio_sum",
+    ].join("\n"));
+  });
+
+  it("rejects a latency threshold that is not a bucket boundary", () => {
+    const spec = withSpec({ name: "ttft", sli: { kind: "latency", histogram: "ryot_time_to_first_token_seconds", le: "0.2" } });
+    assert.equal(rejection([spec]),
+      "Invalid SLO specs (1 problem):\n  - slos[0].sli.le: \"0.2\" is not a bucket boundary of ryot_time_to_first_token_seconds; allowed: 0.025, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5, 1, 2.5, 5");
+  });
+
+  it("rejects selectors that cannot match the contract or would make a meaningless ratio", () => {
+    const noMatch = withSpec({ sli: { kind: "ratio", errors: { metric: "ryot_requests_total", matchers: [{ label: "code", op: "=~", value: "6.." }] }, total: { metric: "ryot_requests_total" } } });
+    assert.match(rejection([noMatch]), /slos\[0\]\.sli\.errors\.matchers\[0\]: code=~"6\.\." matches none of the values of code/);
+    const notSubset = withSpec({ sli: { kind: "ratio", errors: { metric: "ryot_requests_total", matchers: [{ label: "code", op: "=~", value: "5.." }] }, total: { metric: "ryot_requests_total", matchers: [{ label: "route", op: "=", value: "/v1/embeddings" }] } } });
+    assert.match(rejection([notSubset]), /slos\[0\]\.sli\.errors\.matchers: errors must count a subset of total; add route="\/v1\/embeddings"/);
+    const jobMatcher = withSpec({ sli: { kind: "ratio", errors: { metric: "ryot_requests_total", matchers: [{ label: "job", op: "=", value: "x" }] }, total: { metric: "ryot_requests_total" } } });
+    assert.match(rejection([jobMatcher]), /slos\[0\]\.sli\.errors\.matchers\[0\]: job is set from the service \("ryot"\); remove this matcher/);
+  });
+
+  it("rejects routing labels that override generated ones and objectives too low for the alert policy", () => {
+    assert.match(rejection([withSpec({ routing: { page: { severity: "critical", slo: "x" } } })]),
+      /slos\[0\]\.routing\.page\.slo: set by the rule generator; remove it/);
+    assert.match(rejection([withSpec({ routing: { ticket: { severity: "low" } } })]),
+      /slos\[0\]\.routing\.ticket\.severity: "low" is not a severity; allowed: critical, warning, info/);
+    assert.match(rejection([withSpec({ objective: 0.95 })]),
+      /slos\[0\]\.objective: 0\.95 puts the 1h\/5m page at an error ratio of 0\.72, above the hard-failure ratio 0\.15; allowed: objectives >= 0\.989583333333 for a 30d period/);
+  });
+
+  it("derives the workbook burn factors from the period", () => {
+    assert.deepEqual(burnWindows.map((w) => burnFactor(w, "30d")), [14.4, 6, 3, 1]);
+    assert.deepEqual(burnWindows.map((w) => burnFactor(w, "28d")), [13.44, 5.6, 2.8, 0.933333333333]);
+  });
+});
+
+describe("rules: generated Prometheus rules", () => {
+  const files = buildRuleFiles(input);
+  const slos = validateSlos(sloSpecs);
+
+  it("writes one file per service and the stack health file", () => {
+    assert.deepEqual(Object.keys(files).sort(), ["slo-agents.yml", "slo-ryot.yml", "slo-sigmalang.yml", "slo-sigmavault.yml", "stack-health.yml"]);
+  });
+
+  it("records each SLI error ratio once per SLO and window, the 30d ratio from the 5m series", () => {
+    const records = allRules(files).filter((r): r is RecordingRule => "record" in r);
+    for (const slo of slos) {
+      const mine = records.filter((r) => r.labels?.service === slo.service && r.labels?.slo === slo.name);
+      for (const window of ["5m", "30m", "1h", "2h", "6h", "1d", "3d"]) {
+        const named = mine.filter((r) => r.record === `slo:sli_error:ratio_rate${window}`);
+        assert.equal(named.length, 1, `${slo.service}/${slo.name} ${window}`);
+        assert.match(named[0].expr, new RegExp(`\\[${window}\\]`));
+      }
+      const period = mine.find((r) => r.record === "slo:sli_error:ratio_rate30d");
+      assert.equal(period?.expr, `avg_over_time(slo:sli_error:ratio_rate5m{service="${slo.service}",slo="${slo.name}"}[30d])`);
+      assert.equal(mine.find((r) => r.record === "slo:error_budget_remaining:ratio")?.expr,
+        `1 - (slo:sli_error:ratio_rate30d{service="${slo.service}",slo="${slo.name}"} / ${Number((1 - slo.objective).toPrecision(12))})`);
+    }
+  });
+
+  it("computes latency SLIs from the threshold bucket and ratio SLIs from the error selector", () => {
+    const ratio5m = (service: string, slo: string): string | undefined => allRules(files)
+      .find((r): r is RecordingRule => "record" in r && r.record === "slo:sli_error:ratio_rate5m" && r.labels?.service === service && r.labels?.slo === slo)?.expr;
+    assert.equal(ratio5m("ryot", "time-to-first-token"),
+      '1 - (sum(rate(ryot_time_to_first_token_seconds_bucket{job="ryot",le="0.1"}[5m])) / (sum(rate(ryot_time_to_first_token_seconds_count{job="ryot"}[5m])) > 0))');
+    assert.equal(ratio5m("sigmalang", "compression-ratio"),
+      '(sum(rate(sigmalang_compression_ratio_bucket{job="sigmalang",le=~"3(\\\\.0)?"}[5m])) or vector(0)) / (sum(rate(sigmalang_compression_ratio_count{job="sigmalang"}[5m])) > 0)');
+    assert.equal(ratio5m("sigmavault", "write-latency"),
+      '1 - (sum(rate(sigmavault_operation_duration_seconds_bucket{job="sigmavault",operation="write",le="0.01"}[5m])) / (sum(rate(sigmavault_operation_duration_seconds_count{job="sigmavault",operation="write"}[5m])) > 0))');
+  });
+
+  it("pages on 1h/5m at 14.4x and 6h/30m at 6x behind the traffic guard, tickets on 1d/2h at 3x and 3d/6h at 1x without it", () => {
+    const alerts = allRules(files).filter(isAlertingRule);
+    const burn = alerts.filter((a) => a.labels.service === "ryot" && a.labels.slo === "availability" && a.labels.long_window);
+    assert.deepEqual(burn.map((a) => [a.alert, a.labels.severity, a.labels.long_window, a.labels.short_window]), [
+      ["SLOFastBurn", "critical", "1h", "5m"], ["SLOFastBurn", "critical", "6h", "30m"],
+      ["SLOSlowBurn", "warning", "1d", "2h"], ["SLOSlowBurn", "warning", "3d", "6h"],
+    ]);
+    assert.equal(burn[0].expr, [
+      'slo:sli_error:ratio_rate1h{service="ryot",slo="availability"} > (14.4 * 0.001)',
+      'slo:sli_error:ratio_rate5m{service="ryot",slo="availability"} > (14.4 * 0.001)',
+      'slo:sli_events:rate1h{service="ryot",slo="availability"} > 1',
+    ].join("\nand\n"));
+    assert.match(burn[1].expr, /ratio_rate6h\{[^}]*\} > \(6 \* 0\.001\)[\s\S]*ratio_rate30m\{[^}]*\} > \(6 \* 0\.001\)[\s\S]*sli_events:rate6h\{[^}]*\} > 1$/);
+    assert.doesNotMatch(burn[2].expr, /sli_events/);
+    assert.doesNotMatch(burn[3].expr, /sli_events/);
+    const hard = alerts.find((a) => a.alert === "SLOHardFailure" && a.labels.service === "sigmavault" && a.labels.slo === "read-latency");
+    assert.equal(hard?.expr, `slo:sli_error:ratio_rate5m{service="sigmavault",slo="read-latency"} > ${hardFailureRatio}\nand\nslo:sli_events:rate1h{service="sigmavault",slo="read-latency"} > 5`);
+  });
+
+  it("alerts on every SLI series that must exist, including a pinned bucket", () => {
+    const absent = allRules(files).filter(isAlertingRule).filter((a) => a.alert === "SLIMetricAbsent");
+    for (const slo of slos) {
+      const exprs = absent.filter((a) => a.labels.service === slo.service && a.labels.slo === slo.name).map((a) => a.expr);
+      assert.deepEqual(exprs, presenceSelectors(slo).map((s) => `absent(${renderSelector(s.metric, s.matchers)})`));
+      for (const selector of presenceSelectors(slo)) assert.ok(resolveSeries(slo.service, selector.metric), selector.metric);
+    }
+    const compression = absent.filter((a) => a.labels.slo === "compression-ratio").map((a) => a.expr);
+    assert.deepEqual(compression, [
+      'absent(sigmalang_compression_ratio_count{job="sigmalang"})',
+      'absent(sigmalang_compression_ratio_bucket{job="sigmalang",le=~"3(\\\\.0)?"})',
+    ]);
+  });
+
+  it("matches whole-number bucket boundaries in both the scraped and Prometheus 3's stored form", () => {
+    const whole = leMatcher("3");
+    assert.deepEqual(["3", "3.0", "30", "3.5", "13"].map((v) => matcherAccepts(whole, v)), [true, true, false, false, false]);
+    assert.deepEqual(leMatcher("0.1"), { label: "le", op: "=", value: "0.1" });
+  });
+
+  it("gives every alert a severity, service, summary, description and runbook URL; SLO alerts also slo and team", () => {
+    const alerts = allRules(files).filter(isAlertingRule);
+    assert.ok(alerts.length > 80);
+    for (const a of alerts) {
+      assert.match(a.labels.severity, /^(critical|warning|info|none)$/, a.alert);
+      assert.ok(a.labels.service, a.alert);
+      assert.match(a.annotations.summary, /^\[prod\/eks-prod\] \S/, a.alert);
+      assert.ok(a.annotations.description.length > 20, a.alert);
+      assert.match(a.annotations.runbook_url, /^https:\/\/\S+$/, a.alert);
+      if (a.alert.startsWith("SLO") || a.alert.startsWith("SLI")) {
+        assert.ok(a.labels.slo && a.labels.team, a.alert);
+      }
+      assert.doesNotMatch(a.expr, /replica/, `${a.alert} must not depend on the HA replica label`);
+    }
+  });
+
+  it("has a component-down alert per stack component and per service, and sizes the Alertmanager cluster check", () => {
+    const alerts = allRules(files).filter(isAlertingRule);
+    const down = alerts.filter((a) => a.alert === "ComponentDown").map((a) => a.labels.component).sort();
+    assert.deepEqual(down, [...Object.values(componentJobs), ...serviceKeys].sort());
+    assert.equal(alerts.find((a) => a.alert === "AlertmanagerClusterSizeBelowReplicas")?.expr, 'alertmanager_cluster_members{job="alertmanager"} < 3');
+    const single = allRules(buildRuleFiles({ ...input, replicas: { prometheus: 1, alertmanager: 1 } })).filter(isAlertingRule);
+    assert.equal(single.find((a) => a.alert === "AlertmanagerClusterSizeBelowReplicas"), undefined);
+    const scoped = allRules(buildRuleFiles({ ...input, namespaces: ["monitoring", "logging"] })).filter(isAlertingRule);
+    assert.match(scoped.find((a) => a.alert === "PersistentVolumeFillingUp")?.expr ?? "", /namespace=~"monitoring\|logging"/);
+  });
+
+  it("rejects an invalid environment or replica count", () => {
+    assert.throws(() => buildRuleFiles({ ...input, environment: "Prod" }), /^Error: rules\.environment: "Prod" is not a valid name/);
+    assert.throws(() => buildRuleFiles({ ...input, replicas: { prometheus: 2, alertmanager: 0 } }),
+      /^Error: rules\.replicas\.alertmanager: 0 is not a replica count; allowed: an integer >= 1$/);
+  });
+
+  it("documents every SLO with its derived thresholds", () => {
+    const doc = sloDocument() as { slos: { id: string; errorBudget: number; alerts: { burnFactor: number; errorRatioThreshold: number; totalOutageSecondsToFire: number }[] }[] };
+    const ryot = doc.slos.find((s) => s.id === "ryot/availability");
+    assert.equal(ryot?.errorBudget, 0.001);
+    assert.deepEqual(ryot?.alerts.map((a) => [a.burnFactor, a.errorRatioThreshold, a.totalOutageSecondsToFire]), [
+      [14.4, 0.0144, 52], [6, 0.006, 130], [3, 0.003, 259], [1, 0.001, 259],
+    ]);
+    const vault = doc.slos.find((s) => s.id === "sigmavault/read-latency");
+    assert.equal(vault?.alerts[0].totalOutageSecondsToFire, 518);
+  });
+});

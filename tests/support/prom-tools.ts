@@ -1,0 +1,250 @@
+/**
+ * Runs the real Prometheus and Alertmanager tools (Debian's promtool 2.42, amtool and alertmanager 0.25)
+ * against generated documents. Every helper writes into a fresh temp dir, runs the tool there and removes
+ * the dir afterwards. A missing binary is an error naming the Debian package, never a skipped test.
+ */
+import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { accessSync, constants as fsConstants } from "node:fs";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { delimiter, dirname, join } from "node:path";
+import { toGoYaml } from "../../rules/yaml";
+
+/** Exit code and output of one tool run. */
+export interface ToolResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** A document to write: strings are written verbatim, anything else is serialised as YAML. */
+export type Document = string | object;
+
+/** Extra files (path relative to the work dir -> content) and extra command-line flags for a run. */
+export interface RunOptions {
+  files?: Record<string, Document>;
+  args?: string[];
+  timeoutMs?: number;
+}
+
+const debianPackage: Record<string, string> = {
+  promtool: "prometheus",
+  amtool: "prometheus-alertmanager",
+  "prometheus-alertmanager": "prometheus-alertmanager",
+  alertmanager: "prometheus-alertmanager",
+};
+
+/** Resolves the first of `names` found on PATH, or throws naming the Debian package to install. */
+export function findBinary(...names: string[]): string {
+  const dirs = (process.env.PATH ?? "").split(delimiter).filter((d) => d !== "");
+  for (const name of names) {
+    for (const dir of dirs) {
+      const candidate = join(dir, name);
+      try {
+        accessSync(candidate, fsConstants.X_OK);
+        return candidate;
+      } catch {
+        continue;
+      }
+    }
+  }
+  const pkg = debianPackage[names[0]] ?? names[0];
+  throw new Error(`${names.join(" or ")} not found on PATH; install the Debian package "${pkg}" (apt-get install ${pkg})`);
+}
+
+function render(document: Document): string {
+  return typeof document === "string" ? document : toGoYaml(document);
+}
+
+async function writeFiles(dir: string, files: Record<string, Document>): Promise<void> {
+  for (const [relative, document] of Object.entries(files)) {
+    const path = join(dir, relative);
+    await mkdir(dirname(path), { recursive: true });
+    await writeFile(path, render(document));
+  }
+}
+
+function run(binary: string, args: string[], cwd: string, timeoutMs: number): Promise<ToolResult> {
+  return new Promise((resolve, reject) => {
+    execFile(binary, args, { cwd, timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
+      if (error && typeof error.code !== "number") {
+        reject(new Error(`${binary} ${args.join(" ")} did not complete: ${error.message}\n${stderr}`));
+        return;
+      }
+      resolve({ code: error ? (error.code as number) : 0, stdout, stderr });
+    });
+  });
+}
+
+/** Creates a temp dir, writes `files` into it, runs the tool with args built from the dir, and removes it. */
+async function inTempDir(
+  binaryNames: string[],
+  files: Record<string, Document>,
+  buildArgs: (dir: string) => string[],
+  timeoutMs = 60_000,
+): Promise<ToolResult> {
+  const binary = findBinary(...binaryNames);
+  const dir = await mkdtemp(join(tmpdir(), "prom-tools-"));
+  try {
+    await writeFiles(dir, files);
+    return await run(binary, buildArgs(dir), dir, timeoutMs);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * `promtool check config` on a prometheus.yml. Files it references (rule files, SD files) can be given in
+ * `options.files`, relative to the config's dir; pass `args: ["--syntax-only"]` to skip checks of files that
+ * only exist in the pod (service-account token, TLS CA).
+ */
+export function promtoolCheckConfig(config: Document, options: RunOptions = {}): Promise<ToolResult> {
+  return inTempDir(["promtool"], { ...options.files, "prometheus.yml": config }, () => [
+    "check", "config", ...(options.args ?? []), "prometheus.yml",
+  ], options.timeoutMs);
+}
+
+/** `promtool check rules` on every given rule file (file name -> rule file document). */
+export function promtoolCheckRules(ruleFiles: Record<string, Document>, options: RunOptions = {}): Promise<ToolResult> {
+  return inTempDir(["promtool"], { ...options.files, ...ruleFiles }, () => [
+    "check", "rules", ...(options.args ?? []), ...Object.keys(ruleFiles),
+  ], options.timeoutMs);
+}
+
+/**
+ * `promtool test rules` on one unit-test document. `ruleFiles` are written next to it, so its `rule_files`
+ * entries name them by file name.
+ */
+export function promtoolTestRules(
+  testDocument: Document,
+  ruleFiles: Record<string, Document>,
+  options: RunOptions = {},
+): Promise<ToolResult> {
+  return inTempDir(["promtool"], { ...options.files, ...ruleFiles, "tests.yml": testDocument }, () => [
+    "test", "rules", ...(options.args ?? []), "tests.yml",
+  ], options.timeoutMs);
+}
+
+/** `amtool check-config` on an alertmanager.yml. */
+export function amtoolCheckConfig(config: Document, options: RunOptions = {}): Promise<ToolResult> {
+  return inTempDir(["amtool"], { ...options.files, "alertmanager.yml": config }, () => [
+    "check-config", ...(options.args ?? []), "alertmanager.yml",
+  ], options.timeoutMs);
+}
+
+/** Result of `amtool config routes test`: the tool result plus the receivers it printed, in tree order. */
+export interface RoutesTestResult extends ToolResult {
+  receivers: string[];
+}
+
+/**
+ * `amtool config routes test` for one label set. With `verifyReceivers`, amtool itself fails (non-zero code)
+ * when the alert does not resolve to exactly those receivers.
+ */
+export async function amtoolRoutesTest(
+  config: Document,
+  labels: Record<string, string>,
+  options: RunOptions & { verifyReceivers?: string[] } = {},
+): Promise<RoutesTestResult> {
+  const labelArgs = Object.entries(labels).map(([name, value]) => `${name}=${value}`);
+  const verify = options.verifyReceivers ? [`--verify.receivers=${options.verifyReceivers.join(",")}`] : [];
+  const result = await inTempDir(["amtool"], { ...options.files, "alertmanager.yml": config }, () => [
+    "config", "routes", "test", "--config.file=alertmanager.yml", ...verify, ...(options.args ?? []), ...labelArgs,
+  ], options.timeoutMs);
+  // The first stdout line is the resolved receivers even when --verify.receivers fails.
+  const firstLine = result.stdout.split("\n")[0].trim();
+  const receivers = /^[^\s,]+(,[^\s,]+)*$/.test(firstLine) ? firstLine.split(",") : [];
+  return { ...result, receivers };
+}
+
+/** Asks the kernel for a free loopback TCP port. */
+export function freeLoopbackPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => {
+        if (address !== null && typeof address === "object") resolve(address.port);
+        else reject(new Error("could not read the port of a loopback listener"));
+      });
+    });
+  });
+}
+
+/** A running Alertmanager started by {@link startAlertmanager}. */
+export interface RunningAlertmanager {
+  /** Base URL without trailing slash, e.g. http://127.0.0.1:40123 */
+  url: string;
+  /** The process's temp dir: config, storage and any extra files. */
+  workDir: string;
+  /** Everything the process wrote to stderr so far (its log). */
+  logs(): string;
+  /** Stops the process (SIGTERM, then SIGKILL after 5 s), waits for it to exit and removes the temp dir. */
+  stop(): Promise<void>;
+}
+
+const liveProcesses = new Set<ChildProcess>();
+process.once("exit", () => {
+  for (const child of liveProcesses) child.kill("SIGKILL");
+});
+
+/**
+ * Starts a real Alertmanager on a free loopback port with gossip disabled and waits until `/-/ready` answers.
+ * `config` may be a function of the work dir, so credential files (`*_file` fields) can point into it; extra
+ * `files` are written there, relative to it, before start.
+ */
+export async function startAlertmanager(
+  config: Document | ((workDir: string) => Document),
+  options: { files?: Record<string, Document>; readyTimeoutMs?: number } = {},
+): Promise<RunningAlertmanager> {
+  const binary = findBinary("prometheus-alertmanager", "alertmanager");
+  const workDir = await mkdtemp(join(tmpdir(), "alertmanager-"));
+  const port = await freeLoopbackPort();
+  const url = `http://127.0.0.1:${port}`;
+  await writeFiles(workDir, {
+    ...options.files,
+    "alertmanager.yml": typeof config === "function" ? config(workDir) : config,
+  });
+  await mkdir(join(workDir, "data"));
+
+  const child = spawn(binary, [
+    `--config.file=${join(workDir, "alertmanager.yml")}`,
+    `--storage.path=${join(workDir, "data")}`,
+    `--web.listen-address=127.0.0.1:${port}`,
+    "--cluster.listen-address=",
+    `--web.external-url=${url}`,
+  ], { cwd: workDir, stdio: ["ignore", "ignore", "pipe"] });
+  liveProcesses.add(child);
+  let log = "";
+  child.stderr?.setEncoding("utf8").on("data", (chunk: string) => { log += chunk; });
+  const exited = new Promise<void>((resolve) => child.once("exit", () => { liveProcesses.delete(child); resolve(); }));
+
+  const stop = async (): Promise<void> => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill("SIGTERM");
+      const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);
+      await exited;
+      clearTimeout(timer);
+    }
+    await rm(workDir, { recursive: true, force: true });
+  };
+
+  const deadline = Date.now() + (options.readyTimeoutMs ?? 15_000);
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      await stop();
+      throw new Error(`alertmanager exited before it was ready (code ${child.exitCode}):\n${log}`);
+    }
+    try {
+      const response = await fetch(`${url}/-/ready`);
+      if (response.ok) return { url, workDir, logs: () => log, stop };
+    } catch {
+      // Not listening yet.
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  await stop();
+  throw new Error(`alertmanager on ${url} was not ready within ${options.readyTimeoutMs ?? 15_000} ms:\n${log}`);
+}
