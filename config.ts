@@ -4,7 +4,7 @@ import { z } from "zod";
 import { environments, platformShape } from "./config/platform";
 import { monitoring } from "./config/monitoring";
 import { tracing } from "./config/tracing";
-import { archive, logging } from "./config/logging";
+import { archive, logging, retentionInvariants } from "./config/logging";
 import { alertingSchema } from "./rules/config";
 
 /**
@@ -63,6 +63,7 @@ function crossSectionInvariants(c: z.output<z.ZodObject<typeof platformShape>> &
     }
     seen.set(ns, role);
   }
+  for (const problem of retentionInvariants(c as never)) ctx.addIssue({ code: "custom", ...problem });
   const hosts = Object.entries(c.ingress.hosts as Record<string, string>);
   hosts.forEach(([role, host], i) => {
     const twin = hosts.findIndex(([, other]) => other === host);

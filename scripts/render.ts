@@ -5,6 +5,7 @@
  * if any stack has invalid config (nothing is written for it).
  */
 import * as path from "path";
+import type { CostEstimate } from "../components/s3-archive/cost-model";
 import { ConfigError } from "../config";
 import { defaultProjectDir, stackNames, synthStack } from "./synth";
 import { formatSummary } from "./synth/format";
@@ -63,7 +64,8 @@ export async function render(o: RenderOptions): Promise<number> {
     const started = process.hrtime.bigint();
     try {
       const result = await synthStack({ stack, projectDir });
-      const summary: StackSummary = summarize(stack, result.environment, result.resources);
+      const cost = result.outputs.logStorageCostEstimate as CostEstimate | undefined;
+      const summary: StackSummary = summarize(stack, result.environment, result.resources, cost);
       const dir = path.join(o.out, stack);
       writeStackOutput(dir, { resources: result.resources, summary, });
       const ms = Number(process.hrtime.bigint() - started) / 1e6;

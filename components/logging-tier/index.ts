@@ -1,11 +1,56 @@
 import * as pulumi from "@pulumi/pulumi";
+import type { StackConfig } from "../../config";
+import type { S3Archive } from "../s3-archive";
+import { serviceUrl } from "../topology";
+import { deployLogAgent } from "./agent";
+import { deployCache } from "./caches";
+import { deployLoki } from "./loki";
+import type { LokiStore } from "./loki-config";
+import { deployLoggingPolicies } from "./network";
 
-/** Placeholder so the stack compiles while LoggingTier is built; replaced by the real component. */
+export { logAgentConfig } from "./agent-config";
+export { lokiConfig } from "./loki-config";
+export { loggingPolicies } from "./network";
+
+export interface LoggingTierArgs {
+  config: StackConfig;
+  storageClassName: pulumi.Input<string>;
+  /** Loki's S3 store; without it Loki keeps everything on its (single) replica's volume. */
+  archive?: S3Archive;
+}
+
+/** Where Loki stores data for a stack: the archive bucket when there is one, else the filesystem of its volume. */
+export function lokiStore(c: StackConfig): LokiStore {
+  return c.archive ? { kind: "s3", bucketName: c.archive.bucketName, region: c.cluster.region } : { kind: "filesystem" };
+}
+
+/**
+ * The logging tier: Loki (monolithic StatefulSet, memberlist ring) with memcached chunk and results caches, the
+ * OpenTelemetry log agent on every node, and the NetworkPolicies of exactly their flows.
+ */
 export class LoggingTier extends pulumi.ComponentResource {
-  readonly outputs: Record<string, pulumi.Input<unknown>> = {};
-  constructor(name: string, args: unknown, opts: pulumi.ComponentResourceOptions = {}) {
+  readonly outputs: Record<string, pulumi.Input<unknown>>;
+
+  constructor(name: string, args: LoggingTierArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super("sigma:observability:LoggingTier", name, {}, opts);
-    void args;
-    this.registerOutputs({});
+    const c = args.config;
+    if (Boolean(c.archive) !== Boolean(args.archive)) {
+      throw new Error("LoggingTier needs the S3Archive exactly when the config has an archive section");
+    }
+    const store = lokiStore(c);
+    const aws = args.archive ? { roleArn: args.archive.roleArn, kmsKeyArn: args.archive.kmsKeyArn } : undefined;
+
+    deployLoki(`${name}-loki`, { config: c, store, storageClassName: args.storageClassName, aws }, this);
+    deployCache(`${name}-chunks-cache`, c, "chunksCache", this);
+    deployCache(`${name}-results-cache`, c, "resultsCache", this);
+    deployLogAgent(`${name}-agent`, c, this);
+    deployLoggingPolicies(`${name}-netpol`, c, store.kind === "s3", this);
+
+    this.outputs = {
+      lokiUrl: serviceUrl(c, "loki", "http"),
+      lokiOtlpEndpoint: `${serviceUrl(c, "loki", "http")}/otlp/v1/logs`,
+      lokiStore: store.kind,
+    };
+    this.registerOutputs(this.outputs);
   }
 }

@@ -1,11 +1,135 @@
+import * as iam from "@pulumi/aws/iam";
+import * as kms from "@pulumi/aws/kms";
+import * as s3 from "@pulumi/aws/s3";
 import * as pulumi from "@pulumi/pulumi";
+import type { StackConfig } from "../../config";
+import { type ArchiveConfig, type ReadableStorageClass, expirationDays, longestRetentionSeconds } from "../../config/logging";
+import { dataProtection } from "../k8s/protection";
+import { lokiServiceAccountName } from "../logging-tier/identity";
+import { namespaceOf } from "../topology";
+import { type CostEstimate, estimateMonthlyCost } from "./cost-model";
+import { bucketPolicy, irsaTrustPolicy, lifecycleRules, lokiAccessPolicy } from "./documents";
 
-/** Placeholder so the stack compiles while S3Archive is built; replaced by the real component. */
+export { estimateMonthlyCost, s3Prices } from "./cost-model";
+export { bucketPolicy, irsaTrustPolicy, lifecycleRules, lokiAccessPolicy } from "./documents";
+
+export interface S3ArchiveArgs {
+  config: StackConfig;
+  archive: ArchiveConfig;
+}
+
+/** The steady-state storage cost estimate of a stack's archive, from its config alone. */
+export function archiveCostEstimate(config: StackConfig, archive: ArchiveConfig): CostEstimate {
+  return estimateMonthlyCost({
+    storedGiBPerDay: archive.costEstimate.storedGiBPerDay,
+    averageObjectMiB: archive.costEstimate.averageObjectMiB,
+    retentionDays: Math.ceil(longestRetentionSeconds(config.logging) / 86_400),
+    transitions: archive.transitions.map((t) => ({ days: t.days, storageClass: t.storageClass as ReadableStorageClass })),
+  });
+}
+
+/**
+ * Loki's durable store on AWS: a customer-managed KMS key, one versioned, SSE-KMS-encrypted, private bucket with
+ * access logging and a chunk-only lifecycle, and the IAM role Loki's service account assumes through IRSA.
+ * In prod the bucket and key are protected and the bucket cannot be force-destroyed.
+ */
 export class S3Archive extends pulumi.ComponentResource {
-  readonly outputs: Record<string, pulumi.Input<unknown>> = {};
-  constructor(name: string, args: unknown, opts: pulumi.ComponentResourceOptions = {}) {
+  readonly bucketName: pulumi.Output<string>;
+  readonly kmsKeyArn: pulumi.Output<string>;
+  readonly roleArn: pulumi.Output<string>;
+  /** The region Loki's S3 client must use (the stack's AWS provider region). */
+  readonly region: string;
+  readonly outputs: Record<string, pulumi.Input<unknown>>;
+
+  constructor(name: string, args: S3ArchiveArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super("sigma:observability:S3Archive", name, {}, opts);
-    void args;
-    this.registerOutputs({});
+    const c = args.config;
+    const a = args.archive;
+    const prod = c.environment === "prod";
+    const keep = dataProtection(c.environment, this);
+    const child = { parent: this };
+
+    const key = new kms.Key(
+      `${name}-key`,
+      {
+        description: `Encrypts Loki chunks and index in s3://${a.bucketName} (${c.cluster.name})`,
+        enableKeyRotation: true,
+        deletionWindowInDays: prod ? 30 : 7,
+      },
+      keep,
+    );
+    new kms.Alias(`${name}-key-alias`, { name: `alias/${c.cluster.name}-loki`, targetKeyId: key.keyId }, child);
+
+    const bucket = new s3.Bucket(`${name}-bucket`, { bucket: a.bucketName, forceDestroy: !prod }, keep);
+    const onBucket = { parent: this, dependsOn: [bucket] };
+    new s3.BucketOwnershipControls(`${name}-ownership`, { bucket: bucket.id, rule: { objectOwnership: "BucketOwnerEnforced" } }, onBucket);
+    const publicAccess = new s3.BucketPublicAccessBlock(
+      `${name}-public-access`,
+      { bucket: bucket.id, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true },
+      onBucket,
+    );
+    new s3.BucketServerSideEncryptionConfiguration(
+      `${name}-encryption`,
+      {
+        bucket: bucket.id,
+        rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: key.arn }, bucketKeyEnabled: true }],
+      },
+      onBucket,
+    );
+    const versioning = new s3.BucketVersioning(`${name}-versioning`, { bucket: bucket.id, versioningConfiguration: { status: "Enabled" } }, onBucket);
+    new s3.BucketLogging(
+      `${name}-access-logs`,
+      { bucket: bucket.id, targetBucket: a.accessLogs.bucketName, targetPrefix: `${a.accessLogs.prefix}${a.bucketName}/` },
+      onBucket,
+    );
+    // Noncurrent-version expiration needs versioning in place first.
+    new s3.BucketLifecycleConfiguration(
+      `${name}-lifecycle`,
+      { bucket: bucket.id, rules: lifecycleRules(a, expirationDays(c.logging, a)) },
+      { parent: this, dependsOn: [versioning] },
+    );
+    // A bucket policy is applied after the public access block, which would otherwise judge it first.
+    new s3.BucketPolicy(
+      `${name}-policy`,
+      { bucket: bucket.id, policy: pulumi.jsonStringify(pulumi.all([bucket.arn, key.arn]).apply(([b, k]) => bucketPolicy(b, k))) },
+      { parent: this, dependsOn: [publicAccess] },
+    );
+
+    const { oidcProviderArn, oidcProviderUrl } = c.cluster;
+    if (!oidcProviderArn || !oidcProviderUrl) {
+      throw new Error("cluster.oidcProviderArn and cluster.oidcProviderUrl must be set when archive is configured (config validation enforces this)");
+    }
+    const role = new iam.Role(
+      `${name}-loki-role`,
+      {
+        name: `${c.cluster.name}-loki`,
+        description: `Loki (${namespaceOf(c, "loki")}/${lokiServiceAccountName}) reads and writes s3://${a.bucketName}`,
+        assumeRolePolicy: pulumi.jsonStringify(irsaTrustPolicy(oidcProviderArn, oidcProviderUrl, namespaceOf(c, "loki"), lokiServiceAccountName)),
+        maxSessionDuration: 3600,
+      },
+      child,
+    );
+    new iam.RolePolicy(
+      `${name}-loki-access`,
+      {
+        name: "loki-bucket-access",
+        role: role.name,
+        policy: pulumi.jsonStringify(pulumi.all([bucket.arn, key.arn]).apply(([b, k]) => lokiAccessPolicy(b, k, c.cluster.region))),
+      },
+      child,
+    );
+
+    this.bucketName = bucket.bucket;
+    this.kmsKeyArn = key.arn;
+    this.roleArn = role.arn;
+    this.region = c.cluster.region;
+    this.outputs = {
+      lokiBucket: this.bucketName,
+      lokiKmsKeyArn: this.kmsKeyArn,
+      lokiRoleArn: this.roleArn,
+      lokiChunkExpirationDays: expirationDays(c.logging, a),
+      logStorageCostEstimate: archiveCostEstimate(c, a),
+    };
+    this.registerOutputs(this.outputs);
   }
 }

@@ -23,6 +23,13 @@ export function formatSummary(s: StackSummary, run: { dir: string; ms: number; p
   const storage = Object.entries(s.storageBytes).map(([cls, bytes]) => `${formatGiB(bytes)} on ${cls}`);
   const aws = Object.entries(s.awsStorageGiB).map(([svc, gib]) => `${gib}Gi ${svc}`);
   lines.push(`  storage      ${[...storage, ...aws].join(", ") || "none"}`);
+  if (s.logStorageCost) {
+    const c = s.logStorageCost;
+    lines.push(
+      `  log storage  S3 steady state $${c.tiered.total.toFixed(2)}/month tiered vs $${c.allStandard.total.toFixed(2)} all-Standard ` +
+        `(${c.savingPercent}% saved; ${c.prices.region} list prices ${c.prices.asOf})`,
+    );
+  }
   if (run.placeholders.length > 0) {
     lines.push(`  secrets      offline placeholders for ${run.placeholders.join(", ")} (set them with pulumi config set --secret)`);
   }

@@ -1,4 +1,5 @@
 import { parseQuantity } from "../../components/k8s/quantity";
+import type { CostEstimate } from "../../components/s3-archive/cost-model";
 import { RecordedResource } from "./types";
 
 export interface Totals {
@@ -24,12 +25,14 @@ export interface StackSummary {
   storageBytes: Record<string, number>;
   /** Storage provisioned outside Kubernetes (RDS, OpenSearch), in GiB. */
   awsStorageGiB: Record<string, number>;
+  /** The S3 log storage cost model for this stack's archive settings, when it has an archive. */
+  logStorageCost?: CostEstimate;
 }
 
 const zero = (): Totals => ({ cpuRequests: 0, cpuLimits: 0, memoryRequestsBytes: 0, memoryLimitsBytes: 0 });
 
 /** Counts, compute and storage of a rendered stack, from its recorded resources alone. */
-export function summarize(stack: string, environment: string, resources: RecordedResource[]): StackSummary {
+export function summarize(stack: string, environment: string, resources: RecordedResource[], logStorageCost?: CostEstimate): StackSummary {
   const byUrn = new Map(resources.map((r) => [r.urn, r]));
   const componentOf = (r: RecordedResource): string => {
     let cur = r;
@@ -46,6 +49,7 @@ export function summarize(stack: string, environment: string, resources: Recorde
     perNode: zero(),
     storageBytes: {},
     awsStorageGiB: {},
+    ...(logStorageCost ? { logStorageCost } : {}),
   };
   for (const r of resources) {
     if (!r.custom || r.type.startsWith("pulumi:providers:")) continue;

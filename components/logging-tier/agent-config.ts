@@ -1,0 +1,89 @@
+import type { StackConfig } from "../../config";
+import { serviceUrl, topology } from "../topology";
+
+/**
+ * The log agent's collector configuration (opentelemetry-collector-contrib): tail every container log file on the
+ * node, parse the container runtime's format, attach Kubernetes metadata, ship to Loki's OTLP endpoint.
+ */
+
+/** The only host path the agent reads, mounted read-only. containerd writes `<ns>_<pod>_<uid>/<container>/<n>.log` here. */
+export const podLogsDir = "/var/log/pods";
+
+/** The writable emptyDir holding read offsets and the send queue. */
+export const agentStateDir = "/var/lib/otelcol";
+
+/** Environment variables the pod spec must set for the config below. */
+export const agentEnv = { nodeName: "K8S_NODE_NAME", podIp: "POD_IP" } as const;
+
+/**
+ * The collector config. Offsets and the export queue live in `file_storage` on an emptyDir: they survive container
+ * restarts, and a replaced pod re-reads the files still on the node (`start_at: beginning`), so a restart may repeat
+ * lines but never drops them.
+ */
+export function logAgentConfig(c: StackConfig): Record<string, unknown> {
+  const own = `${podLogsDir}/${c.namespaces.logAgents}_${topology.logAgent.id.instance}-*_*/*/*.log`;
+  return {
+    extensions: {
+      health_check: { endpoint: `\${env:${agentEnv.podIp}}:${topology.logAgent.ports.health}` },
+      file_storage: { directory: agentStateDir },
+    },
+    receivers: {
+      filelog: {
+        include: [`${podLogsDir}/*/*/*.log`],
+        // Its own logs would loop back through itself.
+        exclude: [own],
+        start_at: "beginning",
+        include_file_path: true,
+        include_file_name: false,
+        storage: "file_storage",
+        retry_on_failure: { enabled: true },
+        // Parses containerd/CRI-O/docker lines, recombines partial lines and sets k8s.namespace.name, k8s.pod.name,
+        // k8s.pod.uid and k8s.container.name from the file path.
+        operators: [{ type: "container", id: "container-parser" }],
+      },
+    },
+    processors: {
+      memory_limiter: { check_interval: "1s", limit_percentage: 80, spike_limit_percentage: 25 },
+      k8sattributes: {
+        auth_type: "serviceAccount",
+        // Watch only this node's pods: the API server load stays flat as the cluster grows.
+        filter: { node_from_env_var: agentEnv.nodeName },
+        passthrough: false,
+        pod_association: [{ sources: [{ from: "resource_attribute", name: "k8s.pod.uid" }] }],
+        extract: {
+          metadata: ["k8s.namespace.name", "k8s.pod.name", "k8s.pod.uid", "k8s.node.name", "k8s.deployment.name", "k8s.statefulset.name", "k8s.daemonset.name", "k8s.container.name"],
+        },
+      },
+      resource: {
+        attributes: [
+          { key: "k8s.cluster.name", value: c.cluster.name, action: "upsert" },
+          { key: "deployment.environment.name", value: c.environment, action: "upsert" },
+        ],
+      },
+      batch: { send_batch_size: 4096, timeout: "1s" },
+    },
+    exporters: {
+      "otlphttp/loki": {
+        // The exporter appends /v1/logs: Loki's OTLP endpoint is /otlp/v1/logs.
+        endpoint: `${serviceUrl(c, "loki", "http")}/otlp`,
+        sending_queue: { enabled: true, storage: "file_storage" },
+        retry_on_failure: { enabled: true, max_elapsed_time: "0s" },
+      },
+    },
+    service: {
+      extensions: ["health_check", "file_storage"],
+      pipelines: {
+        logs: {
+          receivers: ["filelog"],
+          processors: ["memory_limiter", "k8sattributes", "resource", "batch"],
+          exporters: ["otlphttp/loki"],
+        },
+      },
+      telemetry: {
+        metrics: {
+          readers: [{ pull: { exporter: { prometheus: { host: `\${env:${agentEnv.podIp}}`, port: topology.logAgent.ports.metrics } } } }],
+        },
+      },
+    },
+  };
+}

@@ -1,0 +1,117 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import type { StackConfig } from "../../config";
+import { documentsConfigMap } from "../k8s/documents";
+import { type AppIdentity, imageVersion, labelsFor, metadataFor, objectName, selectorLabels } from "../k8s/labels";
+import { hardenedPod, httpProbes } from "../k8s/pod";
+import { parseQuantity } from "../k8s/quantity";
+import { topology } from "../topology";
+import { agentEnv, agentStateDir, logAgentConfig, podLogsDir } from "./agent-config";
+
+/** The collector-contrib image's own non-root user. */
+export const agentUser = { uid: 10001, gid: 10001 } as const;
+
+/**
+ * containerd writes pod log files as root:root with mode 0640, so a reader needs uid 0, CAP_DAC_READ_SEARCH (which
+ * bypasses read checks on every file) or membership of group 0. The agent takes the narrowest: it stays non-root with
+ * every capability dropped and gets group 0 only as a supplemental group. What that group can read in this pod is
+ * the read-only `/var/log/pods` mount and its own image.
+ */
+export const nodeLogReaderGroups = [0];
+
+/** Kubernetes API reads k8sattributes needs: pods and namespaces, and replicasets to name a pod's Deployment. */
+export const agentRbacRules: k8s.types.input.rbac.v1.PolicyRule[] = [
+  { apiGroups: [""], resources: ["pods", "namespaces"], verbs: ["get", "list", "watch"] },
+  { apiGroups: ["apps"], resources: ["replicasets"], verbs: ["get", "list", "watch"] },
+];
+
+/**
+ * The log agent: an OpenTelemetry Collector DaemonSet, alone in the namespace with the relaxed Pod Security level,
+ * reading `/var/log/pods` read-only through its only hostPath and shipping to Loki's OTLP endpoint.
+ */
+export function deployLogAgent(name: string, c: StackConfig, parent: pulumi.Resource) {
+  const e = topology.logAgent;
+  const id: AppIdentity = { ...e.id, version: imageVersion(c.logging.agent.image) };
+  const ns = c.namespaces.logAgents;
+  const opts = { parent };
+  const clusterScoped = objectName(ns, id.instance);
+
+  const { configMap, checksum } = documentsConfigMap(
+    `${name}-config`,
+    { name: objectName(id.instance, "config"), namespace: ns, labels: labelsFor(id), renderDir: "", documents: { "otel-log-agent.yaml": logAgentConfig(c) } },
+    opts,
+  );
+  const serviceAccount = new k8s.core.v1.ServiceAccount(`${name}-sa`, { metadata: metadataFor(id, ns), automountServiceAccountToken: false }, opts);
+  const role = new k8s.rbac.v1.ClusterRole(`${name}-role`, { metadata: { name: clusterScoped, labels: labelsFor(id) }, rules: agentRbacRules }, opts);
+  new k8s.rbac.v1.ClusterRoleBinding(
+    `${name}-role-binding`,
+    {
+      metadata: { name: clusterScoped, labels: labelsFor(id) },
+      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: role.metadata.name },
+      subjects: [{ kind: "ServiceAccount", name: serviceAccount.metadata.name, namespace: ns }],
+    },
+    opts,
+  );
+  new k8s.core.v1.Service(
+    `${name}-service`,
+    {
+      metadata: metadataFor(id, ns),
+      spec: { clusterIP: "None", selector: selectorLabels(id), ports: [{ name: "metrics", port: e.ports.metrics, targetPort: "metrics" }] },
+    },
+    opts,
+  );
+
+  const memoryLimitMiB = Math.floor(parseQuantity(c.logging.agent.resources.limits.memory) / 2 ** 20);
+  const daemonSet = new k8s.apps.v1.DaemonSet(
+    `${name}-daemonset`,
+    {
+      metadata: metadataFor(id, ns),
+      spec: {
+        selector: { matchLabels: selectorLabels(id) },
+        updateStrategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 1 } },
+        template: {
+          metadata: { labels: labelsFor(id), annotations: { "checksum/config": checksum } },
+          spec: hardenedPod({
+            serviceAccountName: id.instance,
+            needsApiToken: true,
+            user: agentUser,
+            supplementalGroups: nodeLogReaderGroups,
+            // Logs of every node, including tainted ones.
+            tolerations: [{ operator: "Exists" }],
+            containers: [
+              {
+                name: "otel-collector",
+                image: c.logging.agent.image,
+                args: ["--config=/conf/otel-log-agent.yaml"],
+                env: [
+                  { name: agentEnv.nodeName, valueFrom: { fieldRef: { fieldPath: "spec.nodeName" } } },
+                  { name: agentEnv.podIp, valueFrom: { fieldRef: { fieldPath: "status.podIP" } } },
+                  // The Go runtime collects before the container limit is hit, leaving headroom for memory_limiter.
+                  { name: "GOMEMLIMIT", value: `${Math.floor(memoryLimitMiB * 0.8)}MiB` },
+                ],
+                ports: [
+                  { name: "metrics", containerPort: e.ports.metrics },
+                  { name: "health", containerPort: e.ports.health },
+                ],
+                resources: c.logging.agent.resources,
+                volumeMounts: [
+                  { name: "config", mountPath: "/conf", readOnly: true },
+                  { name: "pod-logs", mountPath: podLogsDir, readOnly: true },
+                  { name: "state", mountPath: agentStateDir },
+                ],
+                probes: httpProbes("health", "/"),
+              },
+            ],
+            volumes: [
+              { name: "config", configMap: { name: configMap.metadata.name } },
+              { name: "pod-logs", hostPath: { path: podLogsDir, type: "Directory" } },
+              { name: "state", emptyDir: { sizeLimit: "1Gi" } },
+            ],
+          }),
+        },
+      },
+    },
+    { parent, dependsOn: [serviceAccount] },
+  );
+  return { daemonSet, id };
+}

@@ -1,0 +1,142 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import type { StackConfig } from "../../config";
+import { documentsConfigMap } from "../k8s/documents";
+import { type AppIdentity, imageVersion, labelsFor, metadataFor, selectorLabels } from "../k8s/labels";
+import { hardenedPod, httpProbes, scratchVolume } from "../k8s/pod";
+import { disruptionBudget, spreadReplicas, volumeClaim } from "../k8s/workload";
+import { topology } from "../topology";
+import { kmsKeyEnv, lokiDataDir, lokiMemberlistService, lokiServiceAccountName } from "./identity";
+import { type LokiStore, lokiConfig } from "./loki-config";
+
+/** The grafana/loki image runs as this user and group. */
+export const lokiUser = { uid: 10001, gid: 10001 } as const;
+
+/** Long enough for an ingester to flush its chunks to the object store on shutdown. */
+const lokiTerminationSeconds = 300;
+
+export interface LokiArgs {
+  config: StackConfig;
+  store: LokiStore;
+  storageClassName: pulumi.Input<string>;
+  /** IRSA role and KMS key of the archive; absent with the filesystem store. */
+  aws?: { roleArn: pulumi.Input<string>; kmsKeyArn: pulumi.Input<string> };
+}
+
+/** Loki's identity, with the version of the configured image. */
+export function lokiIdentity(c: StackConfig): AppIdentity {
+  return { ...topology.loki.id, version: imageVersion(c.logging.loki.image) };
+}
+
+/**
+ * Loki as one monolithic StatefulSet (`-target=all`): replicas join a memberlist ring over a headless Service and
+ * keep every stream on `replicationFactor` of them; each has a PVC for its WAL, TSDB index and compactor markers.
+ */
+export function deployLoki(name: string, args: LokiArgs, parent: pulumi.Resource) {
+  const c = args.config;
+  const l = c.logging.loki;
+  const ns = c.namespaces.logging;
+  const id = lokiIdentity(c);
+  const opts = { parent };
+
+  const { configMap, checksum } = documentsConfigMap(
+    `${name}-config`,
+    { name: "loki-config", namespace: ns, labels: labelsFor(id), renderDir: "", documents: { "loki.yaml": lokiConfig(c, args.store) } },
+    opts,
+  );
+
+  const serviceAccount = new k8s.core.v1.ServiceAccount(
+    `${name}-sa`,
+    {
+      metadata: {
+        ...metadataFor(id, ns, lokiServiceAccountName),
+        ...(args.aws ? { annotations: { "eks.amazonaws.com/role-arn": args.aws.roleArn } } : {}),
+      },
+      automountServiceAccountToken: false,
+    },
+    opts,
+  );
+
+  const ports = topology.loki.ports;
+  new k8s.core.v1.Service(
+    `${name}-service`,
+    {
+      metadata: metadataFor(id, ns),
+      spec: {
+        selector: selectorLabels(id),
+        ports: [
+          { name: "http", port: ports.http, targetPort: "http" },
+          { name: "grpc", port: ports.grpc, targetPort: "grpc" },
+        ],
+      },
+    },
+    opts,
+  );
+  new k8s.core.v1.Service(
+    `${name}-memberlist`,
+    {
+      metadata: metadataFor(id, ns, lokiMemberlistService),
+      spec: {
+        clusterIP: "None",
+        // Replicas gossip before they are ready; readiness itself waits for the ring.
+        publishNotReadyAddresses: true,
+        selector: selectorLabels(id),
+        ports: [{ name: "memberlist", port: ports.memberlist, targetPort: "memberlist" }],
+      },
+    },
+    opts,
+  );
+
+  const statefulSet = new k8s.apps.v1.StatefulSet(
+    `${name}-statefulset`,
+    {
+      metadata: metadataFor(id, ns),
+      spec: {
+        serviceName: lokiMemberlistService,
+        replicas: l.replicas,
+        // All replicas start together so the ring reaches its replication factor.
+        podManagementPolicy: "Parallel",
+        updateStrategy: { type: "RollingUpdate" },
+        selector: { matchLabels: selectorLabels(id) },
+        template: {
+          metadata: { labels: labelsFor(id), annotations: { "checksum/config": checksum } },
+          spec: hardenedPod({
+            serviceAccountName: lokiServiceAccountName,
+            // IRSA's web identity token is a projected volume the EKS webhook adds; Loki never calls the Kubernetes API.
+            needsApiToken: false,
+            user: lokiUser,
+            terminationGracePeriodSeconds: lokiTerminationSeconds,
+            ...spreadReplicas(id, l.replicas),
+            containers: [
+              {
+                name: "loki",
+                image: l.image,
+                args: ["-config.file=/etc/loki/loki.yaml", "-target=all", "-config.expand-env=true"],
+                ...(args.aws ? { env: [{ name: kmsKeyEnv, value: args.aws.kmsKeyArn }] } : {}),
+                ports: [
+                  { name: "http", containerPort: ports.http },
+                  { name: "grpc", containerPort: ports.grpc },
+                  { name: "memberlist", containerPort: ports.memberlist },
+                ],
+                resources: l.resources,
+                volumeMounts: [
+                  { name: "config", mountPath: "/etc/loki", readOnly: true },
+                  { name: "data", mountPath: lokiDataDir },
+                  { name: "tmp", mountPath: "/tmp" },
+                ],
+                // WAL replay after a crash can take minutes; readiness also waits for the ring.
+                probes: httpProbes("http", "/ready", "/loki/api/v1/status/buildinfo", 600),
+              },
+            ],
+            volumes: [{ name: "config", configMap: { name: configMap.metadata.name } }, scratchVolume("tmp", "1Gi")],
+          }),
+        },
+        volumeClaimTemplates: [pulumi.output(args.storageClassName).apply((sc) => volumeClaim("data", sc, l.storage))],
+      },
+    },
+    { parent, dependsOn: [serviceAccount] },
+  );
+
+  disruptionBudget(`${name}-pdb`, { id, namespace: ns, replicas: l.replicas, maxUnavailable: l.maxUnavailable }, opts);
+  return { statefulSet, id };
+}
