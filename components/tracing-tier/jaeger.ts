@@ -1,0 +1,335 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import type { StackConfig } from "../../config";
+import { durationSeconds } from "../../config/common";
+import type { JaegerStorage, OpenSearchStorage } from "../../config/tracing";
+import { documentsConfigMap } from "../k8s/documents";
+import { authAnnotations, tlsIngress } from "../k8s/ingress";
+import { type AppIdentity, imageVersion, labelsFor, metadataFor, selectorLabels } from "../k8s/labels";
+import { type ContainerArgs, hardenedPod, httpProbes, scratchVolume } from "../k8s/pod";
+import { dataProtection } from "../k8s/protection";
+import { disruptionBudget, spreadReplicas, volumeClaim } from "../k8s/workload";
+import { namespaceOf, serviceHost, topology } from "../topology";
+import { portName } from "./agent";
+import { type CollectorConfig, internalTelemetry } from "./collector";
+import { buildIndexCleaner } from "./index-cleaner";
+import { type OpenSearchStore, jaegerServiceAccount } from "./opensearch";
+
+const collector = topology.jaegerCollector;
+const query = topology.jaegerQuery;
+
+/** With Badger the collector serves its store to the query Deployment over Jaeger's remote-storage gRPC API. */
+export const remoteStoragePort = topology.jaegerCollector.ports.remoteStorage;
+
+/** Where the OpenSearch endpoint reaches the config: an environment variable, so the document is known before the domain exists. */
+export const openSearchUrlEnv = "OPENSEARCH_URL";
+
+/** The name of the one storage backend in `jaeger_storage`. */
+const backend = "traces";
+
+/** A Prometheus-style duration as a Go duration (`3d` is not one; `72h` is). */
+export function goDuration(value: string): string {
+  const seconds = durationSeconds(value);
+  return seconds % 3600 === 0 ? `${seconds / 3600}h` : `${seconds}s`;
+}
+
+/** The index date layout Jaeger writes for a rollover frequency (Go reference-time layout). */
+export function dateLayout(frequency: OpenSearchStorage["indices"]["rolloverFrequency"]): string {
+  return frequency === "hour" ? "2006-01-02-15" : "2006-01-02";
+}
+
+/** The `opensearch` backend of `jaeger_storage`: SigV4-signed (IRSA), daily or hourly indices, reads over the retention. */
+export function openSearchBackend(store: OpenSearchStorage) {
+  const rotation = { periodic: { date_layout: dateLayout(store.indices.rolloverFrequency), rollover_frequency: store.indices.rolloverFrequency } };
+  const index = (shards: number) => ({ shards, replicas: store.indices.replicas, rotation });
+  return {
+    opensearch: {
+      server_urls: [`\${env:${openSearchUrlEnv}}`],
+      auth: { authenticator: "sigv4auth" },
+      tls: { insecure: false, insecure_skip_verify: false },
+      create_mappings: true,
+      max_span_age: `${store.indices.retentionDays * 24}h`,
+      indices: {
+        index_prefix: store.indices.prefix,
+        spans: index(store.indices.shards),
+        services: index(1),
+        dependencies: index(1),
+        sampling: index(1),
+      },
+    },
+  };
+}
+
+function storageExtensions(c: StackConfig, storage: JaegerStorage, role: "collector" | "query"): Record<string, unknown> {
+  if (storage.kind === "opensearch") {
+    return {
+      sigv4auth: { region: c.cluster.region, service: "es" },
+      jaeger_storage: { backends: { [backend]: openSearchBackend(storage) } },
+    };
+  }
+  if (role === "collector") {
+    return {
+      jaeger_storage: {
+        backends: {
+          [backend]: {
+            badger: { directories: { keys: "/badger/keys", values: "/badger/values" }, ephemeral: false, ttl: { spans: goDuration(storage.retention) } },
+          },
+        },
+      },
+      remote_storage: { endpoint: `0.0.0.0:${remoteStoragePort}`, storage: backend },
+    };
+  }
+  return {
+    jaeger_storage: {
+      backends: { [backend]: { grpc: { endpoint: `${serviceHost(c, "jaegerCollector")}:${remoteStoragePort}`, tls: { insecure: true } } } },
+    },
+  };
+}
+
+const healthcheck = (port: number) => ({ healthcheckv2: { use_v2: true, http: { endpoint: `0.0.0.0:${port}`, status: { enabled: true, path: "/status" } } } });
+
+/**
+ * The Jaeger v2 collector (`configs/jaeger.yaml`): OTLP gRPC from the sampling gateways into the storage exporter. With
+ * Badger it also serves the store to the query over remote storage.
+ */
+export function jaegerCollectorConfig(c: StackConfig): CollectorConfig {
+  const storage = c.tracing.jaeger.storage;
+  const extensions = { ...storageExtensions(c, storage, "collector"), ...healthcheck(collector.ports.health) };
+  return {
+    extensions,
+    receivers: { otlp: { protocols: { grpc: { endpoint: `0.0.0.0:${collector.ports.otlpGrpc}` } } } },
+    processors: {
+      memory_limiter: { check_interval: "1s", limit_percentage: 80, spike_limit_percentage: 20 },
+      batch: { send_batch_size: 1000, timeout: "1s" },
+    },
+    exporters: { jaeger_storage_exporter: { trace_storage: backend } },
+    service: {
+      extensions: Object.keys(extensions),
+      pipelines: { traces: { receivers: ["otlp"], processors: ["memory_limiter", "batch"], exporters: ["jaeger_storage_exporter"] } },
+      telemetry: internalTelemetry(collector.ports.metrics, "jaeger-collector"),
+    },
+  };
+}
+
+/**
+ * The Jaeger v2 query (`configs/jaeger-query.yaml`): the UI and APIs over the same store, and no trace intake (a
+ * collector build needs one pipeline, so it is `nop` to `nop`).
+ */
+export function jaegerQueryConfig(c: StackConfig): CollectorConfig {
+  const storage = c.tracing.jaeger.storage;
+  const extensions = {
+    ...storageExtensions(c, storage, "query"),
+    jaeger_query: {
+      storage: { traces: backend },
+      http: { endpoint: `0.0.0.0:${query.ports.http}` },
+      grpc: { endpoint: `0.0.0.0:${query.ports.grpc}` },
+    },
+    ...healthcheck(query.ports.health),
+  };
+  return {
+    extensions,
+    receivers: { nop: {} },
+    exporters: { nop: {} },
+    service: {
+      extensions: Object.keys(extensions),
+      pipelines: { traces: { receivers: ["nop"], exporters: ["nop"] } },
+      telemetry: internalTelemetry(query.ports.metrics, "jaeger-query"),
+    },
+  };
+}
+
+interface JaegerArgs {
+  c: StackConfig;
+  store?: OpenSearchStore;
+}
+
+function jaegerContainer(
+  c: StackConfig,
+  ports: Record<string, number>,
+  file: string,
+  resources: ContainerArgs["resources"],
+  store?: OpenSearchStore,
+  extraMounts: ContainerArgs["volumeMounts"] = [],
+): ContainerArgs {
+  return {
+    name: "jaeger",
+    image: c.tracing.images.jaeger,
+    args: [`--config=/conf/${file}`],
+    env: store ? [{ name: openSearchUrlEnv, value: pulumi.interpolate`https://${store.endpoint}` }] : undefined,
+    ports: Object.entries(ports).map(([port, containerPort]) => ({ name: portName(port), containerPort })),
+    resources,
+    volumeMounts: [{ name: "config", mountPath: "/conf", readOnly: true }, { name: "tmp", mountPath: "/tmp" }, ...extraMounts],
+    probes: httpProbes(ports.health, "/status"),
+  };
+}
+
+/**
+ * Jaeger v2 as two workloads: the collector (Deployment spread over nodes and zones with OpenSearch; one StatefulSet
+ * replica with its Badger volume otherwise) and the query (Deployment), each with a PodDisruptionBudget when
+ * replicated; the query's TLS Ingress behind the configured authentication; and with OpenSearch the daily index
+ * cleaner that enforces retention.
+ */
+export function buildJaeger(name: string, { c, store }: JaegerArgs, parent: pulumi.Resource): void {
+  const j = c.tracing.jaeger;
+  const namespace = namespaceOf(c, "jaegerCollector");
+  const version = imageVersion(c.tracing.images.jaeger);
+  const collectorId = { ...collector.id, version };
+  const queryId = { ...query.id, version };
+  const opts = { parent };
+  const saId: AppIdentity = { app: "jaeger", component: "service-account", instance: jaegerServiceAccount };
+
+  const serviceAccount = new k8s.core.v1.ServiceAccount(
+    `${name}-jaeger-sa`,
+    {
+      metadata: {
+        ...metadataFor(saId, namespace),
+        ...(store ? { annotations: { "eks.amazonaws.com/role-arn": store.roleArn } } : {}),
+      },
+    },
+    opts,
+  );
+  const pod = { serviceAccountName: jaegerServiceAccount, needsApiToken: Boolean(store) };
+
+  const collectorDocs = documentsConfigMap(
+    `${name}-jaeger-collector-config`,
+    { name: collector.id.instance, namespace, labels: labelsFor(collectorId), renderDir: "", documents: { "jaeger.yaml": jaegerCollectorConfig(c) } },
+    opts,
+  );
+  const queryDocs = documentsConfigMap(
+    `${name}-jaeger-query-config`,
+    { name: query.id.instance, namespace, labels: labelsFor(queryId), renderDir: "", documents: { "jaeger-query.yaml": jaegerQueryConfig(c) } },
+    opts,
+  );
+
+  const collectorPorts: Record<string, number> = {
+    otlpGrpc: collector.ports.otlpGrpc,
+    metrics: collector.ports.metrics,
+    health: collector.ports.health,
+    ...(j.storage.kind === "badger" ? { remoteStorage: remoteStoragePort } : {}),
+  };
+  const volumes = (configMap: string) => [{ name: "config", configMap: { name: configMap } }, scratchVolume("tmp")];
+  const collectorTemplate = (extraMounts: ContainerArgs["volumeMounts"]) => ({
+    metadata: { labels: labelsFor(collectorId), annotations: { "checksum/config": collectorDocs.checksum } },
+    spec: hardenedPod({
+      ...pod,
+      ...spreadReplicas(collectorId, j.collector.replicas),
+      containers: [jaegerContainer(c, collectorPorts, "jaeger.yaml", j.collector.resources, store, extraMounts)],
+      volumes: volumes(collector.id.instance),
+    }),
+  });
+
+  if (j.storage.kind === "badger") {
+    new k8s.apps.v1.StatefulSet(
+      `${name}-jaeger-collector`,
+      {
+        metadata: metadataFor(collectorId, namespace),
+        spec: {
+          replicas: 1,
+          serviceName: collector.id.instance,
+          selector: { matchLabels: selectorLabels(collectorId) },
+          persistentVolumeClaimRetentionPolicy: { whenDeleted: "Retain", whenScaled: "Retain" },
+          template: collectorTemplate([{ name: "badger", mountPath: "/badger" }]),
+          volumeClaimTemplates: [volumeClaim("badger", c.storageClass.name, j.storage.storage)],
+        },
+      },
+      { ...dataProtection(c.environment, parent), dependsOn: [serviceAccount] },
+    );
+  } else {
+    new k8s.apps.v1.Deployment(
+      `${name}-jaeger-collector`,
+      {
+        metadata: metadataFor(collectorId, namespace),
+        spec: {
+          replicas: j.collector.replicas,
+          selector: { matchLabels: selectorLabels(collectorId) },
+          strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: j.collector.maxUnavailable, maxSurge: 1 } },
+          template: collectorTemplate([]),
+        },
+      },
+      { parent, dependsOn: [serviceAccount] },
+    );
+    disruptionBudget(
+      `${name}-jaeger-collector-pdb`,
+      { id: collectorId, namespace, replicas: j.collector.replicas, maxUnavailable: j.collector.maxUnavailable },
+      opts,
+    );
+  }
+
+  new k8s.core.v1.Service(
+    `${name}-jaeger-collector-svc`,
+    {
+      metadata: metadataFor(collectorId, namespace),
+      spec: {
+        // Headless: the gateways balance their gRPC streams over every collector pod.
+        clusterIP: "None",
+        selector: selectorLabels(collectorId),
+        ports: [
+          { name: "otlp-grpc", port: collector.ports.otlpGrpc, targetPort: collector.ports.otlpGrpc, protocol: "TCP", appProtocol: "grpc" },
+          ...(j.storage.kind === "badger"
+            ? [{ name: "remote-storage", port: remoteStoragePort, targetPort: remoteStoragePort, protocol: "TCP", appProtocol: "grpc" }]
+            : []),
+        ],
+      },
+    },
+    opts,
+  );
+
+  new k8s.apps.v1.Deployment(
+    `${name}-jaeger-query`,
+    {
+      metadata: metadataFor(queryId, namespace),
+      spec: {
+        replicas: j.query.replicas,
+        selector: { matchLabels: selectorLabels(queryId) },
+        strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: j.query.maxUnavailable, maxSurge: 1 } },
+        template: {
+          metadata: { labels: labelsFor(queryId), annotations: { "checksum/config": queryDocs.checksum } },
+          spec: hardenedPod({
+            ...pod,
+            ...spreadReplicas(queryId, j.query.replicas),
+            containers: [jaegerContainer(c, { ...query.ports }, "jaeger-query.yaml", j.query.resources, store)],
+            volumes: volumes(query.id.instance),
+          }),
+        },
+      },
+    },
+    { parent, dependsOn: [serviceAccount] },
+  );
+  disruptionBudget(
+    `${name}-jaeger-query-pdb`,
+    { id: queryId, namespace, replicas: j.query.replicas, maxUnavailable: j.query.maxUnavailable },
+    opts,
+  );
+
+  new k8s.core.v1.Service(
+    `${name}-jaeger-query-svc`,
+    {
+      metadata: metadataFor(queryId, namespace),
+      spec: {
+        selector: selectorLabels(queryId),
+        ports: [
+          { name: "http", port: query.ports.http, targetPort: query.ports.http, protocol: "TCP", appProtocol: "http" },
+          { name: "grpc", port: query.ports.grpc, targetPort: query.ports.grpc, protocol: "TCP", appProtocol: "grpc" },
+        ],
+      },
+    },
+    opts,
+  );
+
+  tlsIngress(
+    `${name}-jaeger-ingress`,
+    {
+      name: query.id.instance,
+      namespace,
+      ingress: c.ingress,
+      labels: labelsFor(queryId),
+      annotations: authAnnotations(c.ingress.auth),
+      routes: [{ host: c.ingress.hosts.jaeger, serviceName: query.id.instance, servicePort: query.ports.http }],
+    },
+    opts,
+  );
+
+  if (j.storage.kind === "opensearch" && store) {
+    buildIndexCleaner(name, c, j.storage, store, namespace, parent);
+  }
+}
