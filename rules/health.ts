@@ -42,6 +42,8 @@ export interface HealthInput {
   replicas: { prometheus: number; alertmanager: number };
   /** Namespaces whose PVCs the volume alerts watch; all namespaces when absent. */
   namespaces?: readonly string[];
+  /** Whether Prometheus scrapes the kubelets (default true); without that job the volume alerts are left out. */
+  kubeletScraped?: boolean;
 }
 
 const runbook = (name: string): string => `${runbookBaseUrl}/stack/${name}`;
@@ -167,7 +169,13 @@ export function volumeAlerts(namespaces?: readonly string[]): AlertingRule[] {
     "PVC {{ $labels.namespace }}/{{ $labels.persistentvolumeclaim }} is " + `more than ${100 - free * 100}% full`,
     `Less than ${free * 100}% of the volume is free; the workload fails its writes (WAL, TSDB blocks, chunks) when it fills.`,
   );
-  return [rule("warning", 0.1), rule("critical", 0.03)];
+  // Without kubelet metrics both alerts above are blind (e.g. kubelet certificates that fail verification): say so.
+  const blind = alert(
+    "VolumeMetricsMissing", `absent(up{job=${quote(kubeletJob)}} == 1)`, "15m", "warning", {},
+    "No kubelet is being scraped: volume usage is unknown",
+    "Prometheus scrapes no kubelet successfully, so PersistentVolumeFillingUp cannot fire. Check up{job=\"kubelet\"}: node CIDRs in monitoring.kubelet.nodeCidrs, RBAC nodes/metrics, kubelet serving certificates.",
+  );
+  return [rule("warning", 0.1), rule("critical", 0.03), blind];
 }
 
 /**
@@ -189,7 +197,7 @@ export function stackHealthGroups(input: HealthInput): RuleGroup[] {
     { name: "stack-prometheus", rules: prometheusAlerts() },
     { name: "stack-alertmanager", rules: alertmanagerAlerts(input.replicas.alertmanager) },
     { name: "stack-pipelines", rules: pipelineAlerts() },
-    { name: "stack-volumes", rules: volumeAlerts(input.namespaces) },
+    ...(input.kubeletScraped === false ? [] : [{ name: "stack-volumes", rules: volumeAlerts(input.namespaces) }]),
     { name: "stack-watchdog", rules: [watchdogAlert()] },
   ];
 }

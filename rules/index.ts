@@ -30,6 +30,8 @@ export interface RuleFilesInput {
   replicas: { prometheus: number; alertmanager: number };
   /** Namespaces whose PVCs the volume alerts watch; every namespace when absent. */
   namespaces?: readonly string[];
+  /** Whether Prometheus scrapes the kubelets (default true); without that job there are no volume alerts. */
+  kubeletScraped?: boolean;
 }
 
 /** The validated SLOs of the four services (throws on an invalid spec). */

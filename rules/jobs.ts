@@ -21,8 +21,8 @@ export type ComponentKey = keyof typeof componentJobs;
 export type ComponentJob = (typeof componentJobs)[ComponentKey];
 
 /**
- * The kubelet scrape job (node role, through the API server proxy), which exposes `kubelet_volume_stats_*`; the
- * PVC-nearly-full alert reads it. It is not one of the stack's components, so it has no component-down alert.
+ * The kubelet scrape job (node role, each kubelet's HTTPS port scraped directly with `nodes/metrics` permission,
+ * never through the API server proxy), which exposes `kubelet_volume_stats_*`; the PVC-nearly-full alert reads it. It is not one of the stack's components, so it has no component-down alert.
  */
 export const kubeletJob = "kubelet";
 

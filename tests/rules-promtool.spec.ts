@@ -3,6 +3,7 @@ import { availableParallelism } from "node:os";
 import { buildRuleFiles, toGoYaml, validateSlos, sloSpecs, type Slo } from "../rules";
 import { parsePromtoolFailures, readScenarioRun, sloTestFiles, testRuleFileName, type ScenarioRun } from "../rules/promtool-tests";
 import { formatDuration, type ScenarioName } from "../rules/scenarios";
+import { isAlertingRule } from "../rules/types";
 import { promtoolCheckRules, promtoolTestRules } from "./support/prom-tools";
 
 const slos = validateSlos(sloSpecs);
@@ -20,6 +21,34 @@ describe("rules: promtool check rules", () => {
       }
     });
   }
+
+  it("fires VolumeMetricsMissing after 15 minutes without a healthy kubelet target, and not while one is up", async () => {
+    const stack = buildRuleFiles({ environment: "prod", cluster: "sigma-prod", replicas: { prometheus: 2, alertmanager: 2 } })["stack-health.yml"];
+    const volumes = { groups: stack.groups.filter((g) => g.name === "stack-volumes") };
+    const rule = volumes.groups[0].rules.find((r) => isAlertingRule(r) && r.alert === "VolumeMetricsMissing");
+    assert.ok(rule && isAlertingRule(rule));
+    const test = {
+      rule_files: ["volumes.yml"],
+      evaluation_interval: "1m",
+      tests: [
+        {
+          interval: "1m",
+          input_series: [{ series: 'up{job="kubelet", instance="node-a"}', values: "0x30" }],
+          alert_rule_test: [
+            { eval_time: "14m", alertname: "VolumeMetricsMissing", exp_alerts: [] },
+            { eval_time: "16m", alertname: "VolumeMetricsMissing", exp_alerts: [{ exp_labels: rule.labels, exp_annotations: rule.annotations }] },
+          ],
+        },
+        {
+          interval: "1m",
+          input_series: [{ series: 'up{job="kubelet", instance="node-a"}', values: "1x30" }],
+          alert_rule_test: [{ eval_time: "20m", alertname: "VolumeMetricsMissing", exp_alerts: [] }],
+        },
+      ],
+    };
+    const result = await promtoolTestRules(toGoYaml(test), { "volumes.yml": toGoYaml(volumes) });
+    assert.equal(result.code, 0, result.stdout + result.stderr);
+  });
 
   it("reports a broken rule with its file and rule (the harness can fail)", async () => {
     const broken = { groups: [{ name: "g", rules: [{ record: "x:y", expr: "sum(rate(x[5m])" }] }] };

@@ -223,6 +223,16 @@ describe("rules: generated Prometheus rules", () => {
     assert.match(scoped.find((a) => a.alert === "PersistentVolumeFillingUp")?.expr ?? "", /namespace=~"monitoring\|logging"/);
   });
 
+  it("warns when no kubelet is scraped, and leaves the volume alerts out when the kubelet job is disabled", () => {
+    const alerts = allRules(files).filter(isAlertingRule);
+    const blind = alerts.find((a) => a.alert === "VolumeMetricsMissing");
+    assert.equal(blind?.expr, 'absent(up{job="kubelet"} == 1)');
+    assert.equal(blind?.labels.severity, "warning");
+    const without = allRules(buildRuleFiles({ ...input, kubeletScraped: false })).filter(isAlertingRule).map((a) => a.alert);
+    assert.ok(!without.includes("PersistentVolumeFillingUp") && !without.includes("VolumeMetricsMissing"), without.join(", "));
+    assert.ok(without.includes("ComponentDown"));
+  });
+
   it("rejects an invalid environment or replica count", () => {
     assert.throws(() => buildRuleFiles({ ...input, environment: "Prod" }), /^Error: rules\.environment: "Prod" is not a valid name/);
     assert.throws(() => buildRuleFiles({ ...input, replicas: { prometheus: 2, alertmanager: 0 } }),

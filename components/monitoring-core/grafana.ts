@@ -1,0 +1,283 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import type { StackConfig } from "../../config";
+import { labelsFor, selectorLabels } from "../k8s/labels";
+import { hardenedPod, httpProbes, scratchVolume } from "../k8s/pod";
+import { spreadReplicas } from "../k8s/workload";
+import { serviceUrl, topology } from "../topology";
+import { fieldEnv, headlessName, identityAt, statefulSetArgs } from "./workloads";
+
+/** The Grafana image runs as uid 472; its group is root, which pods never use, so the group is 472 too. */
+export const grafanaUser = { uid: 472, gid: 472 } as const;
+
+/** Gossip port of Grafana's alerting HA (notification log and silences), TCP and UDP. */
+export const grafanaGossipPort = topology.grafana.ports.gossip;
+
+export const grafanaPaths = {
+  data: "/var/lib/grafana",
+  provisioning: "/etc/grafana/provisioning",
+  dashboards: "/etc/grafana/dashboards",
+  databaseCa: "/etc/grafana/database-ca",
+} as const;
+
+/** Datasource uids, stable so dashboards and cross-links can name them. */
+export const datasourceUids = { prometheus: "prometheus", alertmanager: "alertmanager", loki: "loki", jaeger: "jaeger" } as const;
+
+export interface Datasource {
+  name: string;
+  uid: string;
+  type: "prometheus" | "alertmanager" | "loki" | "jaeger";
+  access: "proxy";
+  url: string;
+  isDefault: boolean;
+  editable: false;
+  jsonData: Record<string, unknown>;
+}
+
+/** `provisioning/datasources/datasources.yaml` of Grafana's provisioning reference. */
+export interface DatasourcesFile {
+  apiVersion: 1;
+  datasources: Datasource[];
+}
+
+/** `provisioning/dashboards/dashboards.yaml`: a file provider reading the mounted dashboard JSON. */
+export interface DashboardProvidersFile {
+  apiVersion: 1;
+  providers: {
+    name: string;
+    orgId: number;
+    folder: string;
+    type: "file";
+    disableDeletion: boolean;
+    allowUiUpdates: boolean;
+    updateIntervalSeconds: number;
+    options: { path: string; foldersFromFilesStructure: boolean };
+  }[];
+}
+
+/**
+ * The four datasources. URLs are the in-cluster Services of topology.ts, the same table the logging and tracing
+ * tiers build their Services from, so the wiring holds whichever tier is deployed first. Prometheus is read through
+ * its session-affine Service: one browser keeps reading one replica and never sees the pair's series interleaved.
+ */
+export function buildDatasources(c: StackConfig): DatasourcesFile {
+  const common = { access: "proxy", editable: false } as const;
+  return {
+    apiVersion: 1,
+    datasources: [
+      {
+        ...common,
+        name: "Prometheus",
+        uid: datasourceUids.prometheus,
+        type: "prometheus",
+        url: serviceUrl(c, "prometheus", "http"),
+        isDefault: true,
+        jsonData: { httpMethod: "POST", timeInterval: c.monitoring.scrapeInterval, prometheusType: "Prometheus" },
+      },
+      {
+        ...common,
+        name: "Alertmanager",
+        uid: datasourceUids.alertmanager,
+        type: "alertmanager",
+        url: serviceUrl(c, "alertmanager", "http"),
+        isDefault: false,
+        jsonData: { implementation: "prometheus", handleGrafanaManagedAlerts: false },
+      },
+      {
+        ...common,
+        name: "Loki",
+        uid: datasourceUids.loki,
+        type: "loki",
+        url: serviceUrl(c, "loki", "http"),
+        isDefault: false,
+        jsonData: { maxLines: 1000 },
+      },
+      {
+        ...common,
+        name: "Jaeger",
+        uid: datasourceUids.jaeger,
+        type: "jaeger",
+        url: serviceUrl(c, "jaegerQuery", "http"),
+        isDefault: false,
+        jsonData: {},
+      },
+    ],
+  };
+}
+
+/** Dashboards are files: the UI may not save over them, and a dashboard removed from code disappears. */
+export function buildDashboardProviders(): DashboardProvidersFile {
+  return {
+    apiVersion: 1,
+    providers: [
+      {
+        name: "sigma-observability",
+        orgId: 1,
+        folder: "Sigma observability",
+        type: "file",
+        disableDeletion: true,
+        allowUiUpdates: false,
+        updateIntervalSeconds: 60,
+        options: { path: grafanaPaths.dashboards, foldersFromFilesStructure: false },
+      },
+    ],
+  };
+}
+
+/** Names of the Secrets and ConfigMaps the Grafana pod reads. */
+export interface GrafanaMounts {
+  adminSecretName: string;
+  datasourcesConfigMap: string;
+  providersConfigMap: string;
+  dashboardConfigMaps: { name: string; file: string }[];
+  /** Present with database.kind postgres: the Secret holding host, name, user and password. */
+  databaseSecretName?: string;
+}
+
+const fromSecret = (name: string, secretName: string, key: string): k8s.types.input.core.v1.EnvVar => ({
+  name,
+  valueFrom: { secretKeyRef: { name: secretName, key } },
+});
+
+/** Grafana's settings as `GF_<SECTION>_<KEY>` variables; credentials come from Secrets, never literals. */
+export function grafanaEnv(c: StackConfig, m: GrafanaMounts): k8s.types.input.core.v1.EnvVar[] {
+  const g = c.monitoring.grafana;
+  const plain = (name: string, value: string) => ({ name, value });
+  const database =
+    g.database.kind === "postgres"
+      ? [
+          plain("GF_DATABASE_TYPE", "postgres"),
+          fromSecret("GF_DATABASE_HOST", m.databaseSecretName!, "host"),
+          fromSecret("GF_DATABASE_NAME", m.databaseSecretName!, "database"),
+          fromSecret("GF_DATABASE_USER", m.databaseSecretName!, "username"),
+          fromSecret("GF_DATABASE_PASSWORD", m.databaseSecretName!, "password"),
+          plain("GF_DATABASE_SSL_MODE", g.database.tls.mode),
+          ...(g.database.tls.mode === "verify-full"
+            ? [plain("GF_DATABASE_CA_CERT_PATH", `${grafanaPaths.databaseCa}/${g.database.tls.caBundleKey}`)]
+            : []),
+        ]
+      : [plain("GF_DATABASE_TYPE", "sqlite3")];
+  const ha =
+    g.replicas > 1
+      ? [
+          fieldEnv("POD_IP", "status.podIP"),
+          plain("GF_UNIFIED_ALERTING_HA_PEERS", `${headlessName(topology.grafana.id)}.${c.namespaces.monitoring}.svc.cluster.local:${grafanaGossipPort}`),
+          plain("GF_UNIFIED_ALERTING_HA_LISTEN_ADDRESS", `$(POD_IP):${grafanaGossipPort}`),
+          plain("GF_UNIFIED_ALERTING_HA_ADVERTISE_ADDRESS", `$(POD_IP):${grafanaGossipPort}`),
+        ]
+      : [];
+  return [
+    plain("GF_PATHS_DATA", grafanaPaths.data),
+    plain("GF_PATHS_PROVISIONING", grafanaPaths.provisioning),
+    // The root filesystem is read-only: log to stdout only.
+    plain("GF_LOG_MODE", "console"),
+    plain("GF_SERVER_ROOT_URL", `https://${c.ingress.hosts.grafana}/`),
+    plain("GF_SECURITY_ADMIN_USER", "admin"),
+    fromSecret("GF_SECURITY_ADMIN_PASSWORD", m.adminSecretName, "admin-password"),
+    // Encrypts datasource secrets in the database; every replica must use the same key, and never the default.
+    fromSecret("GF_SECURITY_SECRET_KEY", m.adminSecretName, "secret-key"),
+    plain("GF_SECURITY_COOKIE_SECURE", "true"),
+    plain("GF_SECURITY_DISABLE_GRAVATAR", "true"),
+    plain("GF_USERS_ALLOW_SIGN_UP", "false"),
+    plain("GF_AUTH_ANONYMOUS_ENABLED", "false"),
+    // With ingress basic-auth the browser sends its Authorization header to Grafana too; Grafana must not read it.
+    ...(c.ingress.auth.mode === "basic-auth" ? [plain("GF_AUTH_BASIC_ENABLED", "false")] : []),
+    // NetworkPolicy allows no Internet egress; these checks would only time out.
+    plain("GF_ANALYTICS_REPORTING_ENABLED", "false"),
+    plain("GF_ANALYTICS_CHECK_FOR_UPDATES", "false"),
+    plain("GF_ANALYTICS_CHECK_FOR_PLUGIN_UPDATES", "false"),
+    ...database,
+    ...ha,
+  ];
+}
+
+/** The Grafana pod: writable data dir (PVC on sqlite, scratch on postgres) and /tmp; everything else read-only. */
+export function grafanaPodSpec(c: StackConfig, m: GrafanaMounts) {
+  const g = c.monitoring.grafana;
+  const id = identityAt(topology.grafana.id, c.monitoring.images.grafana);
+  const ports = [
+    { name: "http", containerPort: topology.grafana.ports.http },
+    ...(g.replicas > 1
+      ? [
+          { name: "gossip-tcp", containerPort: grafanaGossipPort, protocol: "TCP" as const },
+          { name: "gossip-udp", containerPort: grafanaGossipPort, protocol: "UDP" as const },
+        ]
+      : []),
+  ];
+  const caBundle = g.database.kind === "postgres" && g.database.tls.mode === "verify-full" ? g.database.tls : undefined;
+  return hardenedPod({
+    user: grafanaUser,
+    ...spreadReplicas(id, g.replicas),
+    containers: [
+      {
+        name: "grafana",
+        image: c.monitoring.images.grafana,
+        env: grafanaEnv(c, m),
+        ports,
+        resources: g.resources,
+        // Database migrations run before the health endpoint answers; a first start on RDS can take a while.
+        probes: httpProbes("http", "/api/health", "/api/health", 300),
+        volumeMounts: [
+          { name: "data", mountPath: grafanaPaths.data },
+          { name: "tmp", mountPath: "/tmp" },
+          { name: "datasources", mountPath: `${grafanaPaths.provisioning}/datasources`, readOnly: true },
+          { name: "dashboard-providers", mountPath: `${grafanaPaths.provisioning}/dashboards`, readOnly: true },
+          { name: "dashboards", mountPath: grafanaPaths.dashboards, readOnly: true },
+          ...(caBundle ? [{ name: "database-ca", mountPath: grafanaPaths.databaseCa, readOnly: true }] : []),
+        ],
+      },
+    ],
+    volumes: [
+      ...(g.database.kind === "postgres" ? [scratchVolume("data", "1Gi")] : []),
+      scratchVolume("tmp", "256Mi"),
+      { name: "datasources", configMap: { name: m.datasourcesConfigMap } },
+      { name: "dashboard-providers", configMap: { name: m.providersConfigMap } },
+      {
+        name: "dashboards",
+        projected: { sources: m.dashboardConfigMaps.map((d) => ({ configMap: { name: d.name, items: [{ key: d.file, path: d.file }] } })) },
+      },
+      ...(caBundle ? [{ name: "database-ca", configMap: { name: caBundle.caBundleConfigMap } }] : []),
+    ],
+  });
+}
+
+/**
+ * Grafana's workload. On postgres the replicas are interchangeable: a Deployment. On sqlite the database is a file
+ * on a volume: a single-replica StatefulSet owning its claim. `checksum` rolls the pods when provisioning changes
+ * (datasources are read at start only).
+ */
+export function grafanaWorkload(
+  c: StackConfig,
+  m: GrafanaMounts,
+  args: { storageClassName: pulumi.Input<string>; checksum: string },
+): { kind: "Deployment"; args: k8s.apps.v1.DeploymentArgs } | { kind: "StatefulSet"; args: k8s.apps.v1.StatefulSetArgs } {
+  const g = c.monitoring.grafana;
+  const id = identityAt(topology.grafana.id, c.monitoring.images.grafana);
+  const annotations = { "checksum/provisioning": args.checksum };
+  const pod = grafanaPodSpec(c, m);
+  if (g.database.kind === "sqlite") {
+    return {
+      kind: "StatefulSet",
+      args: statefulSetArgs({
+        id,
+        namespace: c.namespaces.monitoring,
+        replicas: 1,
+        pod,
+        claim: { name: "data", size: g.database.storage, storageClassName: args.storageClassName },
+        annotations,
+      }),
+    };
+  }
+  return {
+    kind: "Deployment",
+    args: {
+      metadata: { name: id.instance, namespace: c.namespaces.monitoring, labels: labelsFor(id) },
+      spec: {
+        replicas: g.replicas,
+        strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
+        selector: { matchLabels: selectorLabels(id) },
+        template: { metadata: { labels: labelsFor(id), annotations }, spec: pod },
+      },
+    },
+  };
+}

@@ -1,0 +1,88 @@
+import type { StackConfig } from "../../config";
+import { selectorLabels } from "../k8s/labels";
+import { cidrs, podsIn, podsInNamespacesLabelled, tcp, udp, type Flow } from "../k8s/network";
+import { namespaceOf, topology, type Workload } from "../topology";
+import { componentTargets, kubeletPort, metricsPort } from "./prometheus-config";
+import { postgresPort } from "./grafana-database";
+import { grafanaGossipPort } from "./grafana";
+
+/** SMTP submission (587) and HTTPS (443): every receiver Alertmanager notifies speaks one of them. */
+export const receiverPorts = [443, 587] as const;
+
+/** The pods of one of the stack's workloads, wherever its namespace is. */
+function pods(c: StackConfig, w: Workload) {
+  return podsIn(namespaceOf(c, w), selectorLabels(topology[w].id));
+}
+
+/** The ingress controller's pods: the only way in from outside the cluster. */
+function ingressController(c: StackConfig) {
+  return podsIn(c.network.ingressController.namespace, c.network.ingressController.podLabels);
+}
+
+export interface PolicySpec {
+  /** Which workload's pods the policy selects. */
+  workload: "prometheus" | "alertmanager" | "grafana";
+  ingress: Flow[];
+  egress: Flow[];
+}
+
+/**
+ * Every flow of the monitoring tier, one policy per workload, each listing exactly what it needs in both directions.
+ * The peer side of a flow into another tier (Loki, Jaeger, the collectors) is opened by that tier's own policy.
+ */
+export function monitoringPolicies(c: StackConfig): PolicySpec[] {
+  const p = topology.prometheus.ports;
+  const a = topology.alertmanager.ports;
+  const g = topology.grafana.ports;
+  const sd = c.monitoring.serviceDiscovery;
+  const grafana = c.monitoring.grafana;
+  const kubelet = c.monitoring.kubelet;
+  const scrapeTargets: Flow[] = Object.values(componentTargets)
+    .flat()
+    .filter((w, i, all) => all.indexOf(w) === i && w !== "prometheus")
+    .map((w) => ({ peers: [pods(c, w)], ports: tcp(metricsPort(w)) }));
+  const grafanaPeers = grafana.replicas > 1 ? [{ peers: [pods(c, "grafana")], ports: [...tcp(grafanaGossipPort), ...udp(grafanaGossipPort)] }] : [];
+  // Only the kubelet port of the node subnets: kubelets listen on the node's address, outside any pod selector. With
+  // the VPC CNI, pods draw addresses from the same subnets, so this also reaches any pod listening on that port.
+  const kubelets: Flow[] = kubelet.enabled ? [{ peers: cidrs(kubelet.nodeCidrs), ports: tcp(kubeletPort) }] : [];
+  const alertmanagerPeers =
+    c.monitoring.alertmanager.replicas > 1 ? [{ peers: [pods(c, "alertmanager")], ports: [...tcp(a.cluster), ...udp(a.cluster)] }] : [];
+  return [
+    {
+      workload: "prometheus",
+      ingress: [
+        { peers: [ingressController(c), pods(c, "grafana"), pods(c, "prometheus")], ports: tcp(p.http) },
+      ],
+      egress: [
+        // Self and the other replica: each replica scrapes both.
+        { peers: [pods(c, "prometheus")], ports: tcp(p.http) },
+        // The four services, on their named metrics port, only in namespaces labelled as monitored.
+        { peers: [podsInNamespacesLabelled(c.network.serviceNamespaceLabels)], ports: tcp(sd.metricsPortName) },
+        ...scrapeTargets,
+        ...kubelets,
+        // Kubernetes service discovery.
+        { peers: cidrs(c.network.apiServerCidrs), ports: tcp(443) },
+      ],
+    },
+    {
+      workload: "alertmanager",
+      ingress: [
+        { peers: [ingressController(c), pods(c, "prometheus"), pods(c, "grafana")], ports: tcp(a.http) },
+        ...alertmanagerPeers,
+      ],
+      egress: [...alertmanagerPeers, { peers: cidrs(c.monitoring.alertmanager.receiverEgressCidrs), ports: tcp(...receiverPorts) }],
+    },
+    {
+      workload: "grafana",
+      ingress: [{ peers: [ingressController(c), pods(c, "prometheus")], ports: tcp(g.http) }, ...grafanaPeers],
+      egress: [
+        { peers: [pods(c, "prometheus")], ports: tcp(p.http) },
+        { peers: [pods(c, "alertmanager")], ports: tcp(a.http) },
+        { peers: [pods(c, "loki")], ports: tcp(topology.loki.ports.http) },
+        { peers: [pods(c, "jaegerQuery")], ports: tcp(topology.jaegerQuery.ports.http) },
+        ...grafanaPeers,
+        ...(grafana.database.kind === "postgres" ? [{ peers: cidrs(grafana.database.subnetCidrs), ports: tcp(postgresPort) }] : []),
+      ],
+    },
+  ];
+}

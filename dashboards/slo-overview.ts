@@ -1,0 +1,78 @@
+import { metricContract, serviceKeys, slos, type Slo } from "../rules";
+import { recordNames } from "../rules/slo-rules";
+import { burnFactor, burnWindows } from "../rules/slo";
+import { dashboard, type Dashboard, type DatasourceRef, type PanelSpec, type RowSpec } from "./model";
+
+const sel = (name: string, slo: Slo) => `${name}{service="${slo.service}",slo="${slo.name}"}`;
+
+/** The burn rate at which the fastest page fires for this SLO; the burn-rate panel turns red there. */
+function pageBurnFactor(slo: Slo): number {
+  return burnFactor(burnWindows[0], slo.period);
+}
+
+function sloPanels(slo: Slo): PanelSpec[] {
+  return [
+    {
+      type: "stat",
+      title: `${slo.title}: objective`,
+      span: 1,
+      unit: "percentunit",
+      decimals: 3,
+      queries: [{ expr: sel(recordNames.objective, slo) }],
+    },
+    {
+      type: "stat",
+      title: `${slo.title}: error budget remaining (${slo.period})`,
+      span: 1,
+      unit: "percentunit",
+      decimals: 1,
+      thresholds: [
+        { color: "red", value: null },
+        { color: "orange", value: 0.25 },
+        { color: "green", value: 0.5 },
+      ],
+      queries: [{ expr: sel(recordNames.budgetRemaining, slo) }],
+    },
+    {
+      type: "timeseries",
+      title: `${slo.title}: burn rate`,
+      description: `1 spends the budget exactly over ${slo.period}; the fastest page fires above ${pageBurnFactor(slo)}.`,
+      span: 2,
+      min: 0,
+      thresholds: [
+        { color: "green", value: null },
+        { color: "red", value: pageBurnFactor(slo) },
+      ],
+      queries: [{ expr: sel(recordNames.currentBurnRate, slo), legend: "burn rate" }],
+    },
+    {
+      type: "timeseries",
+      title: `${slo.title}: error ratio`,
+      span: 2,
+      unit: "percentunit",
+      min: 0,
+      queries: (["5m", "1h", "6h"] as const).map((w) => ({ expr: sel(recordNames.errorRatio(w), slo), legend: w })),
+    },
+  ];
+}
+
+/**
+ * One row per service, one line of panels per SLO: objective, budget remaining, burn rate and error ratio over the
+ * recorded windows. Every query reads a recording rule of rules/, never the raw series.
+ */
+export function sloOverview(datasource: DatasourceRef): Dashboard {
+  const all = slos();
+  const rows: RowSpec[] = serviceKeys.flatMap((service) =>
+    all
+      .filter((slo) => slo.service === service)
+      .map((slo) => ({ title: `${metricContract[service].displayName} (${metricContract[service].description}): ${slo.name}`, panels: sloPanels(slo) })),
+  );
+  return dashboard({
+    uid: "slo-overview",
+    title: "SLO overview",
+    description: "Objectives, error budgets and burn rates of Ryot, ΣLANG, ΣVAULT and the Agent Collective.",
+    tags: ["slo"],
+    rows,
+    datasource,
+  });
+}
