@@ -40,6 +40,11 @@ describe("offline render (npm run render)", function () {
       assert.deepStrictEqual(Object.keys(r.options).filter((k) => k !== "provider").sort(), ["dependsOn", "ignoreChanges", "protect", "retainOnDelete"]);
       assert.match(r.urn, /^urn:pulumi:staging::sigma-observability::/);
     }
+    const report = JSON.parse(fs.readFileSync(path.join(dir, "policy-report.json"), "utf8"));
+    assert.strictEqual(report.pack, "sigma-observability");
+    assert.strictEqual(report.environment, "staging");
+    assert.ok(report.policies.length >= 30, `${report.policies.length} policies ran`);
+    assert.deepStrictEqual([report.mandatory, report.violations], [0, []]);
     const summary = JSON.parse(fs.readFileSync(path.join(dir, "summary.json"), "utf8"));
     assert.strictEqual(summary.resourceCount, resources.filter((r: any) => r.custom && !r.type.startsWith("pulumi:providers:")).length);
     for (const r of objects.filter((r: any) => r.inputs.kind === "ConfigMap" && r.inputs.metadata.annotations?.[renderDirAnnotation] !== undefined)) {
@@ -64,6 +69,7 @@ describe("offline render (npm run render)", function () {
     assert.match(text, /^stack staging \(staging\): \d+ resources -> /m);
     assert.match(text, /^ {2}platform +\d+ +.*Namespace/m);
     assert.match(text, /^ {2}workloads +requests [\d.]+ CPU \/ [\d.]+Gi, limits [\d.]+ CPU \/ [\d.]+Gi/m);
+    assert.match(text, /^ {2}sigma-observability@[\d.]+: 0 mandatory, 0 advisory violation\(s\); \d+ policies over \d+ resources \(environment staging\)$/m);
   });
 
   it("rejects bad config with the validation message, writes nothing for that stack and still renders the others", async () => {

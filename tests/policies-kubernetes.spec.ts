@@ -1,0 +1,369 @@
+import assert from "node:assert/strict";
+import type { ResourceValidationPolicy } from "@pulumi/policy";
+import { findCredentials } from "../policies/credentials";
+import * as policies from "../policies/kubernetes";
+import { type PolicyPackConfig, type RecordedResource, runPolicies } from "../policies/offline";
+import { k8s } from "../policies/tokens";
+
+type Json = Record<string, any>;
+
+function recorded(type: string, inputs: Json, name = "test"): RecordedResource {
+  return {
+    type,
+    name,
+    urn: `urn:pulumi:prod::sigma-observability::${type}::${name}`,
+    custom: true,
+    options: { protect: false, retainOnDelete: false, dependsOn: [], ignoreChanges: [] },
+    inputs,
+  };
+}
+
+/** Messages one policy reports for one resource, through the offline runner (the same args the CLI builds). */
+async function messages(policy: ResourceValidationPolicy, resource: RecordedResource, config?: PolicyPackConfig) {
+  const report = await runPolicies([resource], { policies: [policy], config, environment: "prod" });
+  return report.violations.map((v) => v.message);
+}
+
+function hardenedContainer(name: string): Json {
+  return {
+    name,
+    image: "grafana/grafana:11.2.0",
+    securityContext: {
+      runAsNonRoot: true,
+      allowPrivilegeEscalation: false,
+      privileged: false,
+      readOnlyRootFilesystem: true,
+      capabilities: { drop: ["ALL"] },
+      seccompProfile: { type: "RuntimeDefault" },
+    },
+    resources: { requests: { cpu: "100m", memory: "128Mi" }, limits: { memory: "256Mi" } },
+  };
+}
+
+function hardenedPodSpec(): Json {
+  return {
+    automountServiceAccountToken: false,
+    securityContext: { runAsNonRoot: true, runAsUser: 472, seccompProfile: { type: "RuntimeDefault" } },
+    initContainers: [hardenedContainer("init")],
+    containers: [hardenedContainer("grafana")],
+  };
+}
+
+/** A compliant Deployment; `change` breaks one thing on a deep copy. */
+function deployment(change: (d: Json) => void = () => {}): RecordedResource {
+  const d: Json = {
+    apiVersion: "apps/v1",
+    kind: "Deployment",
+    metadata: { name: "grafana", namespace: "monitoring" },
+    spec: {
+      replicas: 2,
+      selector: { matchLabels: { app: "grafana" } },
+      template: { metadata: { labels: { app: "grafana" } }, spec: hardenedPodSpec() },
+    },
+  };
+  change(d);
+  return recorded(k8s.deployment, d, "grafana");
+}
+
+const main = 'spec.template.spec.containers[0] "grafana"';
+const init = 'spec.template.spec.initContainers[0] "init"';
+
+describe("policies: Kubernetes workloads", () => {
+  it("the hardened Deployment passes every Kubernetes policy", async () => {
+    const report = await runPolicies([deployment()], { policies: policies.kubernetesPolicies });
+    assert.deepEqual(report.violations, []);
+  });
+
+  it("finds the pod spec of every workload kind (the same rule covers every tier)", async () => {
+    const pod = hardenedPodSpec();
+    pod.containers[0].securityContext.runAsUser = 0;
+    const cases: Array<[string, Json, string]> = [
+      [k8s.pod, { kind: "Pod", metadata: { name: "p" }, spec: pod }, "spec"],
+      [k8s.statefulSet, { kind: "StatefulSet", spec: { template: { spec: pod } } }, "spec.template.spec"],
+      [k8s.daemonSet, { kind: "DaemonSet", spec: { template: { spec: pod } } }, "spec.template.spec"],
+      [k8s.job, { kind: "Job", spec: { template: { spec: pod } } }, "spec.template.spec"],
+      [k8s.cronJob, { kind: "CronJob", spec: { jobTemplate: { spec: { template: { spec: pod } } } } }, "spec.jobTemplate.spec.template.spec"],
+    ];
+    for (const [type, inputs, path] of cases) {
+      assert.deepEqual(await messages(policies.runAsNonRoot, recorded(type, inputs)), [
+        `${path}.containers[0] "grafana": securityContext.runAsUser is 0; must be a non-zero UID`,
+      ]);
+    }
+  });
+
+  describe("k8s-run-as-non-root", () => {
+    it("accepts runAsNonRoot set only at pod level", async () => {
+      const d = deployment((x) => delete x.spec.template.spec.containers[0].securityContext.runAsNonRoot);
+      assert.deepEqual(await messages(policies.runAsNonRoot, d), []);
+    });
+    it("rejects a container that overrides the pod with runAsNonRoot false, and UID 0 in an init container", async () => {
+      const d = deployment((x) => {
+        x.spec.template.spec.containers[0].securityContext.runAsNonRoot = false;
+        x.spec.template.spec.initContainers[0].securityContext.runAsUser = 0;
+      });
+      assert.deepEqual(await messages(policies.runAsNonRoot, d), [
+        `${init}: securityContext.runAsUser is 0; must be a non-zero UID`,
+        `${main}: securityContext.runAsNonRoot is false at container and pod level; must be true`,
+      ]);
+    });
+    it("rejects runAsNonRoot missing at both levels", async () => {
+      const d = deployment((x) => {
+        delete x.spec.template.spec.securityContext.runAsNonRoot;
+        delete x.spec.template.spec.initContainers;
+        delete x.spec.template.spec.containers[0].securityContext.runAsNonRoot;
+      });
+      assert.deepEqual(await messages(policies.runAsNonRoot, d), [
+        `${main}: securityContext.runAsNonRoot is unset at container and pod level; must be true`,
+      ]);
+    });
+  });
+
+  it("k8s-no-privileged-containers", async () => {
+    assert.deepEqual(await messages(policies.noPrivilegedContainers, deployment()), []);
+    const d = deployment((x) => (x.spec.template.spec.initContainers[0].securityContext.privileged = true));
+    assert.deepEqual(await messages(policies.noPrivilegedContainers, d), [
+      `${init}: securityContext.privileged is true; must be false or unset`,
+    ]);
+  });
+
+  it("k8s-no-privilege-escalation requires an explicit false", async () => {
+    assert.deepEqual(await messages(policies.noPrivilegeEscalation, deployment()), []);
+    const d = deployment((x) => delete x.spec.template.spec.containers[0].securityContext.allowPrivilegeEscalation);
+    assert.deepEqual(await messages(policies.noPrivilegeEscalation, d), [
+      `${main}: securityContext.allowPrivilegeEscalation is unset; must be false`,
+    ]);
+  });
+
+  it("k8s-drop-all-capabilities", async () => {
+    const bindOk = deployment((x) => (x.spec.template.spec.containers[0].securityContext.capabilities.add = ["NET_BIND_SERVICE"]));
+    assert.deepEqual(await messages(policies.dropAllCapabilities, bindOk), []);
+    const d = deployment((x) => (x.spec.template.spec.containers[0].securityContext.capabilities = { drop: ["NET_RAW"], add: ["SYS_ADMIN"] }));
+    assert.deepEqual(await messages(policies.dropAllCapabilities, d), [
+      `${main}: securityContext.capabilities.drop is ["NET_RAW"]; must include "ALL"`,
+      `${main}: securityContext.capabilities.add contains "SYS_ADMIN"; only "NET_BIND_SERVICE" may be added`,
+    ]);
+  });
+
+  it("k8s-read-only-root-filesystem", async () => {
+    assert.deepEqual(await messages(policies.readOnlyRootFilesystem, deployment()), []);
+    const d = deployment((x) => (x.spec.template.spec.containers[0].securityContext.readOnlyRootFilesystem = false));
+    assert.deepEqual(await messages(policies.readOnlyRootFilesystem, d), [
+      `${main}: securityContext.readOnlyRootFilesystem is false; must be true`,
+    ]);
+  });
+
+  it("k8s-seccomp-runtime-default reads the pod-level default and rejects Unconfined", async () => {
+    const podLevelOnly = deployment((x) => {
+      for (const c of [...x.spec.template.spec.containers, ...x.spec.template.spec.initContainers]) delete c.securityContext.seccompProfile;
+    });
+    assert.deepEqual(await messages(policies.seccompRuntimeDefault, podLevelOnly), []);
+    const d = deployment((x) => (x.spec.template.spec.containers[0].securityContext.seccompProfile = { type: "Unconfined" }));
+    assert.deepEqual(await messages(policies.seccompRuntimeDefault, d), [
+      `${main}: securityContext.seccompProfile.type is "Unconfined" at container and pod level; must be "RuntimeDefault" or "Localhost"`,
+    ]);
+  });
+
+  it("k8s-no-host-namespaces", async () => {
+    assert.deepEqual(await messages(policies.noHostNamespaces, deployment()), []);
+    const d = deployment((x) => Object.assign(x.spec.template.spec, { hostNetwork: true, hostPID: true, hostIPC: false }));
+    assert.deepEqual(await messages(policies.noHostNamespaces, d), [
+      "spec.template.spec.hostNetwork is true; must be false or unset",
+      "spec.template.spec.hostPID is true; must be false or unset",
+    ]);
+  });
+
+  describe("k8s-host-path-allow-list", () => {
+    function logAgent(path: string, readOnly: boolean, name = "log-agent"): RecordedResource {
+      const pod = hardenedPodSpec();
+      pod.volumes = [{ name: "pods", hostPath: { path, type: "Directory" } }];
+      pod.containers[0].volumeMounts = [{ name: "pods", mountPath: "/var/log/pods", readOnly }];
+      return recorded(k8s.daemonSet, { kind: "DaemonSet", metadata: { name, namespace: "log-agents" }, spec: { template: { spec: pod } } });
+    }
+    it("allows the default allow-listed log agent to read /var/log/pods", async () => {
+      assert.deepEqual(await messages(policies.hostPathAllowList, logAgent("/var/log/pods", true)), []);
+    });
+    it("requires the mount to be read-only even for the allow-listed agent", async () => {
+      assert.deepEqual(await messages(policies.hostPathAllowList, logAgent("/var/log/pods", false)), [
+        'spec.template.spec.containers[0] "grafana": volumeMounts "pods" (hostPath) has readOnly false; must be true',
+      ]);
+    });
+    it("rejects other paths for the agent and any hostPath for other workloads", async () => {
+      assert.deepEqual(await messages(policies.hostPathAllowList, logAgent("/var/run/docker.sock", true)), [
+        'spec.template.spec.volumes[0] "pods": hostPath "/var/run/docker.sock" is not allowed; allowed paths: /var/log/pods',
+      ]);
+      assert.deepEqual(await messages(policies.hostPathAllowList, logAgent("/var/log/pods", true, "other-agent")), [
+        'spec.template.spec.volumes[0] "pods": hostPath "/var/log/pods" is not allowed; DaemonSet log-agents/other-agent is not on the allow-list',
+      ]);
+    });
+    it("resolves .. before matching, so an allowed prefix cannot be climbed out of", async () => {
+      assert.deepEqual(await messages(policies.hostPathAllowList, logAgent("/var/log/pods/../../../etc", true)), [
+        'spec.template.spec.volumes[0] "pods": hostPath "/var/log/pods/../../../etc" is not allowed; allowed paths: /var/log/pods',
+      ]);
+      assert.equal(policies.isUnderPath("/var/log/pods/ns_pod_uid/", "/var/log/pods"), true);
+      assert.equal(policies.isUnderPath("/var/log/podsx", "/var/log/pods"), false);
+    });
+    it("takes the allow-list from policy config", async () => {
+      const config = {
+        "k8s-host-path-allow-list": { allowList: [{ kind: "DaemonSet", namespace: "log-agents", name: "other-agent", paths: ["/var/log"] }] },
+      };
+      assert.deepEqual(await messages(policies.hostPathAllowList, logAgent("/var/log/pods", true, "other-agent"), config), []);
+    });
+  });
+
+  describe("k8s-resource-requests-and-limits", () => {
+    it("requires CPU and memory requests and a memory limit, not a CPU limit by default", async () => {
+      assert.deepEqual(await messages(policies.resourceRequestsAndLimits, deployment()), []);
+      const d = deployment((x) => (x.spec.template.spec.containers[0].resources = { requests: { cpu: "100m" }, limits: {} }));
+      assert.deepEqual(await messages(policies.resourceRequestsAndLimits, d), [
+        `${main}: resources.requests.memory is unset; must be set`,
+        `${main}: resources.limits.memory is unset; must be set`,
+      ]);
+    });
+    it("requires a CPU limit when configured", async () => {
+      const config = { "k8s-resource-requests-and-limits": { requireCpuLimit: true } };
+      assert.deepEqual(await messages(policies.resourceRequestsAndLimits, deployment(), config), [
+        `${init}: resources.limits.cpu is unset; must be set`,
+        `${main}: resources.limits.cpu is unset; must be set`,
+      ]);
+    });
+  });
+
+  describe("k8s-images-pinned", () => {
+    it("parses registry ports, tags and digests", () => {
+      assert.deepEqual(policies.parseImage("registry:5000/team/app"), { tag: undefined, digest: undefined });
+      assert.deepEqual(policies.parseImage("registry:5000/team/app:1.2"), { tag: "1.2", digest: undefined });
+      assert.deepEqual(policies.parseImage("app@sha256:abc"), { tag: undefined, digest: "sha256:abc" });
+    });
+    it("accepts a version tag or a digest and rejects latest and a missing tag", async () => {
+      assert.deepEqual(await messages(policies.imagesPinned, deployment()), []);
+      const byDigest = deployment((x) => (x.spec.template.spec.containers[0].image = "grafana/grafana@sha256:0123abcd"));
+      assert.deepEqual(await messages(policies.imagesPinned, byDigest), []);
+      const d = deployment((x) => {
+        x.spec.template.spec.containers[0].image = "grafana/grafana:latest";
+        x.spec.template.spec.initContainers[0].image = "registry:5000/busybox";
+      });
+      assert.deepEqual(await messages(policies.imagesPinned, d), [
+        `${init}: image "registry:5000/busybox" has no tag; must pin a version tag or a digest`,
+        `${main}: image "grafana/grafana:latest" uses the mutable tag "latest"; must pin a version tag or a digest`,
+      ]);
+    });
+  });
+
+  it("k8s-explicit-service-account-token is advisory", async () => {
+    const d = deployment((x) => delete x.spec.template.spec.automountServiceAccountToken);
+    const report = await runPolicies([d], { policies: [policies.explicitServiceAccountToken] });
+    assert.deepEqual(
+      report.violations.map((v) => [v.enforcementLevel, v.message]),
+      [["advisory", "spec.template.spec.automountServiceAccountToken is unset; must be true or false"]],
+    );
+    assert.deepEqual(await messages(policies.explicitServiceAccountToken, deployment()), []);
+  });
+});
+
+describe("policies: Kubernetes networking, namespaces and config", () => {
+  function ingress(tls: Json[], hosts: Array<string | undefined>): RecordedResource {
+    return recorded(k8s.ingress, {
+      kind: "Ingress",
+      metadata: { name: "ui", namespace: "monitoring" },
+      spec: { tls, rules: hosts.map((host) => ({ ...(host ? { host } : {}), http: { paths: [] } })) },
+    });
+  }
+
+  it("k8s-ingress-tls: every host covered, wildcards cover one label", async () => {
+    const ok = ingress([{ hosts: ["grafana.example.org", "*.obs.example.org"], secretName: "tls" }], ["grafana.example.org", "jaeger.obs.example.org"]);
+    assert.deepEqual(await messages(policies.ingressTls, ok), []);
+    const bad = ingress([{ hosts: ["*.obs.example.org"] }], ["a.b.obs.example.org", undefined]);
+    assert.deepEqual(await messages(policies.ingressTls, bad), [
+      'spec.rules[0].host "a.b.obs.example.org" is not covered by spec.tls[].hosts ["*.obs.example.org"]',
+      "spec.rules[1].host is unset; must be set so spec.tls can cover it",
+    ]);
+    const noTls = ingress([], ["grafana.example.org"]);
+    assert.deepEqual(await messages(policies.ingressTls, noTls), ['spec.rules[0].host "grafana.example.org" is not covered by spec.tls[].hosts []']);
+  });
+
+  it("k8s-no-external-services: ClusterIP passes, LoadBalancer only when allow-listed", async () => {
+    const service = (type?: string) =>
+      recorded(k8s.service, { kind: "Service", metadata: { name: "grafana", namespace: "monitoring" }, spec: { ...(type ? { type } : {}), ports: [] } });
+    assert.deepEqual(await messages(policies.noExternalServices, service()), []);
+    assert.deepEqual(await messages(policies.noExternalServices, service("LoadBalancer")), [
+      'spec.type is "LoadBalancer"; must be ClusterIP unless monitoring/grafana is in allowedServices',
+    ]);
+    const config = { "k8s-no-external-services": { allowedServices: ["monitoring/grafana"] } };
+    assert.deepEqual(await messages(policies.noExternalServices, service("NodePort"), config), []);
+  });
+
+  describe("k8s-namespace-pod-security", () => {
+    const namespace = (name: string, levels: Record<string, string>) =>
+      recorded(k8s.namespace, {
+        kind: "Namespace",
+        metadata: { name, labels: Object.fromEntries(Object.entries(levels).map(([m, l]) => [`pod-security.kubernetes.io/${m}`, l])) },
+      });
+    const restricted = { enforce: "restricted", audit: "restricted", warn: "restricted" };
+    it("requires restricted everywhere except the exempt log-agents namespace's enforce label", async () => {
+      assert.deepEqual(await messages(policies.namespacePodSecurity, namespace("monitoring", restricted)), []);
+      assert.deepEqual(await messages(policies.namespacePodSecurity, namespace("log-agents", { ...restricted, enforce: "privileged" })), []);
+    });
+    it("rejects a lower enforce level outside the exemptions and missing audit/warn labels", async () => {
+      assert.deepEqual(await messages(policies.namespacePodSecurity, namespace("monitoring", { enforce: "baseline", warn: "restricted" })), [
+        'metadata.labels["pod-security.kubernetes.io/enforce"] is "baseline"; must be "restricted" (only exemptNamespaces may enforce a lower level)',
+        'metadata.labels["pod-security.kubernetes.io/audit"] is unset; must be "restricted"',
+      ]);
+      assert.deepEqual(await messages(policies.namespacePodSecurity, namespace("log-agents", { audit: "restricted", warn: "restricted" })), [
+        'metadata.labels["pod-security.kubernetes.io/enforce"] is unset; must be one of "privileged", "baseline", "restricted"',
+      ]);
+    });
+  });
+
+  it("k8s-no-wildcard-rbac", async () => {
+    const role = (rules: Json[]) => recorded(k8s.clusterRole, { kind: "ClusterRole", metadata: { name: "discovery" }, rules });
+    const discovery = { apiGroups: [""], resources: ["pods", "endpoints", "services"], verbs: ["get", "list", "watch"] };
+    assert.deepEqual(await messages(policies.noWildcardRbac, role([discovery])), []);
+    assert.deepEqual(await messages(policies.noWildcardRbac, role([discovery, { apiGroups: ["*"], resources: ["*"], verbs: ["get"] }])), [
+      'rules[1].resources contains "*"; must list only what the role needs',
+    ]);
+    const binding = (name: string) =>
+      recorded(k8s.clusterRoleBinding, { kind: "ClusterRoleBinding", roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name }, subjects: [] });
+    assert.deepEqual(await messages(policies.noWildcardRbac, binding("discovery")), []);
+    assert.deepEqual(await messages(policies.noWildcardRbac, binding("cluster-admin")), [
+      'roleRef.name is "cluster-admin"; must be a role that lists only what its subjects need',
+    ]);
+  });
+
+  describe("k8s-configmap-no-credentials", () => {
+    const configMap = (data: Json) => recorded(k8s.configMap, { kind: "ConfigMap", metadata: { name: "cfg", namespace: "monitoring" }, data });
+    it("accepts file and env references to credentials", async () => {
+      const alertmanager = [
+        "global:",
+        "  smtp_auth_password_file: /etc/alertmanager/secrets/smtp-password",
+        "receivers:",
+        "  - name: slack",
+        "    slack_configs:",
+        "      - api_url_file: /etc/alertmanager/secrets/slack-webhook-url",
+        "        send_resolved: true",
+      ].join("\n");
+      const grafana = "secureJsonData:\n  password: $__file{/etc/secrets/pg-password}\n  token: ${GF_TOKEN}\n";
+      assert.deepEqual(await messages(policies.configMapNoCredentials, configMap({ "alertmanager.yml": alertmanager, "ds.yaml": grafana, "auth_enabled": "false" })), []);
+    });
+    it("rejects literal credentials, known token formats and leaked Pulumi secrets, without echoing them", async () => {
+      const data = {
+        "grafana.ini": "[security]\nadmin_user = admin\nadmin_password = hunter2\n",
+        "loki.yaml": "storage:\n  s3:\n    access_key_id: AKIAABCDEFGHIJKLMNOP\n",
+        "api-token": "s3cr3t-value",
+        "alertmanager.yml": "[secret]",
+      };
+      const found = await messages(policies.configMapNoCredentials, configMap(data));
+      assert.deepEqual(found, [
+        'data["grafana.ini"] line 3 contains a literal value for "admin_password"; must come from a Secret',
+        'data["loki.yaml"] line 3 contains an AWS access key ID; must come from a Secret',
+        'data["api-token"] line 1 contains a literal value for "api-token"; must come from a Secret',
+        'data["alertmanager.yml"] line 1 contains a Pulumi secret value; must come from a Secret',
+      ]);
+      assert.ok(found.every((m) => !m.includes("hunter2") && !m.includes("AKIA") && !m.includes("s3cr3t")));
+    });
+    it("recognises URLs with passwords and Slack webhooks but not URLs with placeholders", () => {
+      assert.deepEqual(findCredentials("url: postgres://grafana:pa55@db:5432/grafana"), [{ line: 1, what: "a URL with an embedded password" }]);
+      assert.deepEqual(findCredentials("url: postgres://grafana:${DB_PASSWORD}@db:5432/grafana"), []);
+      assert.deepEqual(findCredentials("api_url: https://hooks.slack.com/services/T000/B000/XXXX"), [{ line: 1, what: "a Slack webhook URL" }]);
+    });
+  });
+});
