@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as settings from "@pulumi/pulumi/runtime/settings";
 import { runInPulumiStack } from "@pulumi/pulumi/runtime/stack";
 import { runProgram } from "../../components/stack";
+import { ConfigError } from "../../config";
 import { ProviderMocks, isSecretWrapper, unwrap } from "./mocks";
 import { placeholderSecrets } from "./placeholders";
 import { projectName, readStackFile } from "./stack-files";
@@ -61,15 +62,24 @@ export async function synthStack(opts: SynthOptions): Promise<SynthResult> {
   pulumi.runtime.setAllConfig(allConfig, Object.keys(secrets).map((k) => `${project}:${k}`));
 
   const seen = new Map<pulumi.Resource, Seen>();
-  const outputs = (await runInPulumiStack(async () => {
-    pulumi.runtime.registerStackTransformation((t) => {
-      seen.set(t.resource, { type: t.type, name: t.name, parent: t.opts.parent, opts: t.opts });
-      return undefined;
-    });
-    return runProgram();
-  })) as Record<string, unknown>;
-  // Resource registrations are asynchronous; wait until the mock monitor has seen every one (not in the typings).
-  await (settings as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
+  const traces = quietStackTraces();
+  let outputs: Record<string, unknown>;
+  try {
+    outputs = (await runInPulumiStack(async () => {
+      pulumi.runtime.registerStackTransformation((t) => {
+        seen.set(t.resource, { type: t.type, name: t.name, parent: t.opts.parent, opts: t.opts });
+        return undefined;
+      });
+      return runProgram();
+    })) as Record<string, unknown>;
+    // Resource registrations are asynchronous; wait until the mock monitor has seen every one (not in the typings).
+    await (settings as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
+  } catch (e) {
+    traces.explain(e);
+    throw e;
+  } finally {
+    traces.restore();
+  }
 
   const resources = record(registered, seen, project, opts.stack, mocks.computed);
   const environment = String(values.environment ?? "");
@@ -80,6 +90,34 @@ export async function synthStack(opts: SynthOptions): Promise<SynthResult> {
     resources,
     outputs: redact(outputs, mocks.computed) as Record<string, unknown>,
     placeholderSecrets: placeholders,
+  };
+}
+
+/** Set to 1 to keep source-mapped stack traces while the program runs (slower; for debugging a failing program). */
+export const stackTracesVariable = "SYNTH_STACK_TRACES";
+
+/**
+ * The SDK captures a stack trace for every internal promise and every resource (its source position), and under
+ * ts-node each capture is source-mapped frame by frame: that took 60% of a render. The mock runtime has no use for
+ * either, so while the program runs, traces are off and V8 formats what is left. An error thrown by the program then
+ * carries a hint instead of frames; SYNTH_STACK_TRACES=1 brings them back.
+ */
+export function quietStackTraces(): { restore(): void; explain(e: unknown): void } {
+  if (process.env[stackTracesVariable] === "1") return { restore: () => undefined, explain: () => undefined };
+  const error = Error as { prepareStackTrace?: ErrorConstructor["prepareStackTrace"] };
+  const saved = { format: error.prepareStackTrace, limit: Error.stackTraceLimit };
+  error.prepareStackTrace = undefined;
+  Error.stackTraceLimit = 0;
+  return {
+    restore() {
+      error.prepareStackTrace = saved.format;
+      Error.stackTraceLimit = saved.limit;
+    },
+    explain(e: unknown) {
+      if (e instanceof Error && !(e instanceof ConfigError)) {
+        e.stack = `${e.stack ?? e.message}\n    (no stack trace: rerun with ${stackTracesVariable}=1 to see where it was thrown)`;
+      }
+    },
   };
 }
 
