@@ -1,5 +1,6 @@
 import * as assert from "assert";
-import { bucketPolicy, irsaTrustPolicy, lifecycleRules, lokiAccessPolicy } from "../components/s3-archive/documents";
+import { irsaTrustPolicy } from "../components/aws/iam";
+import { bucketPolicy, lifecycleRules, lokiAccessPolicy } from "../components/s3-archive/documents";
 import { validateStackConfig } from "../config";
 import { type Rendered, renderWith, stackValues } from "./support/harness";
 

@@ -1,26 +1,15 @@
 import type * as aws from "@pulumi/aws";
 import { type ArchiveConfig, chunkPrefixes } from "../../config/logging";
+import type { PolicyDocument } from "../aws/iam";
 
 /**
- * The typed documents of the Loki archive: lifecycle rules, bucket policy, Loki's IAM policy and its IRSA trust
- * policy. Plain functions of plain values, so each rule is unit-testable; the component only wires ARNs in.
+ * The typed documents of the Loki archive: lifecycle rules, bucket policy and Loki's IAM policy. Plain functions of
+ * plain values, so each rule is unit-testable; the component only wires ARNs in.
  */
 
 type LifecycleRule = aws.types.input.s3.BucketLifecycleConfigurationRule;
 
-export interface PolicyStatement {
-  Sid: string;
-  Effect: "Allow" | "Deny";
-  Principal?: "*" | { AWS?: string | string[]; Federated?: string };
-  Action: string | string[];
-  Resource?: string | string[];
-  Condition?: Record<string, Record<string, string | string[]>>;
-}
-
-export interface PolicyDocument {
-  Version: "2012-10-17";
-  Statement: PolicyStatement[];
-}
+export type { PolicyDocument, PolicyStatement } from "../aws/iam";
 
 /**
  * One lifecycle rule per chunk prefix, and nothing else: `index/` (with the delete-request store under it) and the
@@ -106,30 +95,6 @@ export function lokiAccessPolicy(bucketArn: string, kmsKeyArn: string, region: s
         Action: ["kms:Decrypt", "kms:GenerateDataKey"],
         Resource: kmsKeyArn,
         Condition: { StringEquals: { "kms:ViaService": `s3.${region}.amazonaws.com` } },
-      },
-    ],
-  };
-}
-
-/**
- * IRSA trust: only the given service account of the given namespace, presenting a token issued by the cluster's OIDC
- * provider for the STS audience, may assume the role.
- */
-export function irsaTrustPolicy(oidcProviderArn: string, oidcProviderUrl: string, namespace: string, serviceAccount: string): PolicyDocument {
-  return {
-    Version: "2012-10-17",
-    Statement: [
-      {
-        Sid: "LokiServiceAccount",
-        Effect: "Allow",
-        Principal: { Federated: oidcProviderArn },
-        Action: "sts:AssumeRoleWithWebIdentity",
-        Condition: {
-          StringEquals: {
-            [`${oidcProviderUrl}:sub`]: `system:serviceaccount:${namespace}:${serviceAccount}`,
-            [`${oidcProviderUrl}:aud`]: "sts.amazonaws.com",
-          },
-        },
       },
     ],
   };

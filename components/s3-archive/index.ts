@@ -8,10 +8,11 @@ import { dataProtection } from "../k8s/protection";
 import { lokiServiceAccountName } from "../logging-tier/identity";
 import { namespaceOf } from "../topology";
 import { type CostEstimate, estimateMonthlyCost } from "./cost-model";
-import { bucketPolicy, irsaTrustPolicy, lifecycleRules, lokiAccessPolicy } from "./documents";
+import { irsaTrustPolicy } from "../aws/iam";
+import { bucketPolicy, lifecycleRules, lokiAccessPolicy } from "./documents";
 
 export { estimateMonthlyCost, s3Prices } from "./cost-model";
-export { bucketPolicy, irsaTrustPolicy, lifecycleRules, lokiAccessPolicy } from "./documents";
+export { bucketPolicy, lifecycleRules, lokiAccessPolicy } from "./documents";
 
 export interface S3ArchiveArgs {
   config: StackConfig;

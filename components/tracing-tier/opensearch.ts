@@ -8,6 +8,7 @@ import { DomainPolicy } from "@pulumi/aws/opensearch/domainPolicy";
 import { SecurityGroup } from "@pulumi/aws/ec2/securityGroup";
 import { SecurityGroupIngressRule } from "@pulumi/aws/vpc/securityGroupIngressRule";
 import type { StackConfig } from "../../config";
+import { irsaTrustPolicy } from "../aws/iam";
 import type { OpenSearchStorage } from "../../config/tracing";
 import { dataProtection } from "../k8s/protection";
 
@@ -19,29 +20,6 @@ export const tlsSecurityPolicy = "Policy-Min-TLS-1-2-PFS-2023-10";
 
 /** The HTTP actions Jaeger needs on the domain: reads, index/template management and bulk writes. */
 export const openSearchActions = ["es:ESHttpGet", "es:ESHttpHead", "es:ESHttpPost", "es:ESHttpPut", "es:ESHttpDelete"];
-
-/**
- * The IRSA trust policy: only the given ServiceAccount of the cluster's OIDC provider may assume the role, and only
- * with a token minted for STS.
- */
-export function irsaTrustPolicy(oidcProviderArn: string, oidcProviderUrl: string, namespace: string, serviceAccount: string) {
-  return {
-    Version: "2012-10-17",
-    Statement: [
-      {
-        Effect: "Allow",
-        Principal: { Federated: oidcProviderArn },
-        Action: "sts:AssumeRoleWithWebIdentity",
-        Condition: {
-          StringEquals: {
-            [`${oidcProviderUrl}:sub`]: `system:serviceaccount:${namespace}:${serviceAccount}`,
-            [`${oidcProviderUrl}:aud`]: "sts.amazonaws.com",
-          },
-        },
-      },
-    ],
-  };
-}
 
 /** The role's permissions: the OpenSearch HTTP actions, on the paths of this one domain only. */
 export function domainAccessPolicy(domainArn: string) {
