@@ -1,8 +1,8 @@
 import * as assert from "assert";
 import { res } from "../config/common";
-import { labelsFor, objectName, selectorLabels } from "../components/k8s/labels";
-import { hardenedContainer, hardenedPod, httpProbes } from "../components/k8s/pod";
-import { spreadReplicas } from "../components/k8s/workload";
+import { identityAt, labelsFor, objectName, selectorLabels } from "../components/k8s/labels";
+import { fieldEnv, hardenedContainer, hardenedPod, httpProbes } from "../components/k8s/pod";
+import { daemonSetArgs, deploymentArgs, spreadReplicas, statefulSetArgs, type WorkloadPod } from "../components/k8s/workload";
 import { parseQuantity } from "../components/k8s/quantity";
 
 const id = { app: "prometheus", component: "server", instance: "prometheus" };
@@ -97,5 +97,128 @@ describe("quantities", () => {
     assert.strictEqual(parseQuantity("2Gi"), 2 * 2 ** 30);
     assert.strictEqual(parseQuantity("1G"), 1e9);
     assert.throws(() => parseQuantity("2 GB"), /not a Kubernetes quantity/);
+  });
+});
+
+describe("workload builders", () => {
+  const lokiAt = (image: string) => identityAt({ app: "loki", component: "monolithic", instance: "loki" }, image);
+  const loki = lokiAt("grafana/loki:3.6.7");
+  const lokiPod: WorkloadPod = {
+    user: { uid: 10001, gid: 10001 },
+    serviceAccountName: "loki",
+    containers: [{ name: "loki", image: "grafana/loki:3.6.7", resources: res("1", "2Gi", "4Gi"), volumeMounts: [{ name: "data", mountPath: "/var/loki" }] }],
+  };
+  const lokiSet = (id = loki, replicas = 3) =>
+    statefulSetArgs({
+      id,
+      namespace: "logging",
+      replicas,
+      serviceName: "loki-memberlist",
+      pod: lokiPod,
+      checksums: { config: "abc123" },
+      claims: [{ name: "data", size: "50Gi", storageClassName: "gp3-encrypted" }],
+    }) as any;
+
+  describe("a StatefulSet with claims", () => {
+    const sts = lokiSet();
+
+    it("names and labels the object after its identity, in its namespace", () => {
+      assert.deepStrictEqual(sts.metadata, { name: "loki", namespace: "logging", labels: labelsFor(loki) });
+    });
+
+    it("selects its pods by the stable selector labels, which the template's labels contain", () => {
+      assert.deepStrictEqual(sts.spec.selector, { matchLabels: selectorLabels(loki) });
+      assert.deepStrictEqual(sts.spec.template.metadata.labels, labelsFor(loki));
+      assert.strictEqual(sts.spec.template.metadata.labels["app.kubernetes.io/version"], "3.6.7");
+    });
+
+    it("starts pods in parallel behind the given headless Service and rolls them one at a time", () => {
+      assert.strictEqual(sts.spec.serviceName, "loki-memberlist");
+      assert.strictEqual(sts.spec.replicas, 3);
+      assert.strictEqual(sts.spec.podManagementPolicy, "Parallel");
+      assert.deepStrictEqual(sts.spec.updateStrategy, { type: "RollingUpdate" });
+    });
+
+    it("annotates the pod template with each checksum, so a config change rolls the pods", () => {
+      assert.deepStrictEqual(sts.spec.template.metadata.annotations, { "checksum/config": "abc123" });
+    });
+
+    it("hardens the pod and spreads the replicas over nodes and zones", () => {
+      assert.deepStrictEqual(sts.spec.template.spec, hardenedPod({ ...lokiPod, ...spreadReplicas(loki, 3) }));
+      assert.strictEqual(sts.spec.template.spec.securityContext.runAsUser, 10001);
+      assert.strictEqual(sts.spec.template.spec.containers[0].securityContext.readOnlyRootFilesystem, true);
+      assert.strictEqual(sts.spec.template.spec.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution[0].topologyKey, "kubernetes.io/hostname");
+      assert.strictEqual(sts.spec.template.spec.topologySpreadConstraints[0].topologyKey, "topology.kubernetes.io/zone");
+    });
+
+    it("claims one ReadWriteOnce volume per replica on the given StorageClass, and keeps claims on delete and scale-down", () => {
+      assert.deepStrictEqual(sts.spec.volumeClaimTemplates, [
+        { metadata: { name: "data" }, spec: { accessModes: ["ReadWriteOnce"], storageClassName: "gp3-encrypted", resources: { requests: { storage: "50Gi" } } } },
+      ]);
+      assert.deepStrictEqual(sts.spec.persistentVolumeClaimRetentionPolicy, { whenDeleted: "Retain", whenScaled: "Retain" });
+    });
+
+    it("keeps the (immutable) claim templates unchanged across an image upgrade; only the pod template follows the version", () => {
+      const upgraded = lokiSet(lokiAt("grafana/loki:3.7.0"));
+      assert.deepStrictEqual(upgraded.spec.volumeClaimTemplates, sts.spec.volumeClaimTemplates);
+      assert.deepStrictEqual(upgraded.spec.selector, sts.spec.selector);
+      assert.strictEqual(upgraded.spec.template.metadata.labels["app.kubernetes.io/version"], "3.7.0");
+    });
+  });
+
+  it("gives a StatefulSet without claims no claim templates, no retention policy and no annotations", () => {
+    const spec = statefulSetArgs({ id: loki, namespace: "logging", replicas: 1, serviceName: "loki", pod: lokiPod }).spec as any;
+    assert.deepStrictEqual(Object.keys(spec).sort(), ["podManagementPolicy", "replicas", "selector", "serviceName", "template", "updateStrategy"]);
+    assert.deepStrictEqual(Object.keys(spec.template.metadata), ["labels"]);
+    assert.strictEqual(spec.template.spec.affinity, undefined);
+    assert.strictEqual(spec.template.spec.topologySpreadConstraints, undefined);
+  });
+
+  it("rolls a Deployment by surging one pod with the given unavailability, spread over nodes and zones", () => {
+    const grafana = identityAt({ app: "grafana", component: "dashboards", instance: "grafana" }, "grafana/grafana:12.3.0");
+    const pod: WorkloadPod = { containers: [{ name: "grafana", image: "grafana/grafana:12.3.0", resources: res("100m", "256Mi", "512Mi") }] };
+    const d = deploymentArgs({ id: grafana, namespace: "monitoring", replicas: 2, maxUnavailable: 0, pod, checksums: { provisioning: "x:y" } }) as any;
+    assert.deepStrictEqual(d.metadata, { name: "grafana", namespace: "monitoring", labels: labelsFor(grafana) });
+    assert.strictEqual(d.spec.replicas, 2);
+    assert.deepStrictEqual(d.spec.strategy, { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } });
+    assert.deepStrictEqual(d.spec.selector, { matchLabels: selectorLabels(grafana) });
+    assert.deepStrictEqual(d.spec.template, {
+      metadata: { labels: labelsFor(grafana), annotations: { "checksum/provisioning": "x:y" } },
+      spec: hardenedPod({ ...pod, ...spreadReplicas(grafana, 2) }),
+    });
+  });
+
+  describe("a DaemonSet", () => {
+    const agent = identityAt({ app: "otel-collector", component: "log-agent", instance: "log-agent" }, "otel/opentelemetry-collector-contrib:0.135.0");
+    const pod: WorkloadPod = {
+      serviceAccountName: "log-agent",
+      needsApiToken: true,
+      tolerations: [{ operator: "Exists" }],
+      containers: [
+        { name: "otel-collector", image: "otel/opentelemetry-collector-contrib:0.135.0", env: [fieldEnv("K8S_NODE_NAME", "spec.nodeName")], resources: res("100m", "128Mi", "256Mi") },
+      ],
+    };
+    const ds = daemonSetArgs({ id: agent, namespace: "log-agents", pod, checksums: { config: "def456" } }) as any;
+
+    it("names, labels and selects like every workload, with no replica count", () => {
+      assert.deepStrictEqual(ds.metadata, { name: "log-agent", namespace: "log-agents", labels: labelsFor(agent) });
+      assert.deepStrictEqual(ds.spec.selector, { matchLabels: selectorLabels(agent) });
+      assert.deepStrictEqual(Object.keys(ds.spec).sort(), ["selector", "template", "updateStrategy"]);
+    });
+
+    it("rolls one node at a time", () => {
+      assert.deepStrictEqual(ds.spec.updateStrategy, { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 1 } });
+    });
+
+    it("runs the hardened pod unspread, with its tolerations, token and downward-API env as given", () => {
+      assert.deepStrictEqual(ds.spec.template, {
+        metadata: { labels: labelsFor(agent), annotations: { "checksum/config": "def456" } },
+        spec: hardenedPod(pod),
+      });
+      assert.strictEqual(ds.spec.template.spec.affinity, undefined);
+      assert.deepStrictEqual(ds.spec.template.spec.tolerations, [{ operator: "Exists" }]);
+      assert.strictEqual(ds.spec.template.spec.automountServiceAccountToken, true);
+      assert.deepStrictEqual(ds.spec.template.spec.containers[0].env, [{ name: "K8S_NODE_NAME", valueFrom: { fieldRef: { fieldPath: "spec.nodeName" } } }]);
+    });
   });
 });

@@ -42,6 +42,11 @@ export function imageVersion(image: string): string {
   return tag.replace(/[^A-Za-z0-9._-]/g, "").slice(0, 63);
 }
 
+/** The identity of a workload at the image it runs, so the version label follows the configured image. */
+export function identityAt(id: AppIdentity, image: string): AppIdentity {
+  return { ...id, version: imageVersion(image) };
+}
+
 /**
  * The `metadata.name` of an object: lowercase DNS-1123, at most 63 characters. Explicit names keep renders stable and
  * stop the provider from appending a random suffix.

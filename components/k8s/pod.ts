@@ -116,6 +116,11 @@ export function hardenedPod(p: PodArgs): k8s.types.input.core.v1.PodSpec {
   };
 }
 
+/** An environment variable with a field of the pod itself, from the downward API. */
+export function fieldEnv(name: string, fieldPath: "metadata.name" | "spec.nodeName" | "status.podIP"): k8s.types.input.core.v1.EnvVar {
+  return { name, valueFrom: { fieldRef: { fieldPath } } };
+}
+
 /** HTTP readiness and liveness probes on one port; liveness is slower to fail so a busy pod is not killed. */
 export function httpProbes(port: string | number, readyPath: string, livePath = readyPath, startupSeconds = 0): Probes {
   const get = (path: string) => ({ httpGet: { path, port } });

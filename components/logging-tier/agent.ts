@@ -2,9 +2,10 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "../../config";
 import { documentsConfigMap } from "../k8s/documents";
-import { type AppIdentity, imageVersion, labelsFor, metadataFor, objectName, selectorLabels } from "../k8s/labels";
-import { hardenedPod, httpProbes } from "../k8s/pod";
+import { identityAt, labelsFor, metadataFor, objectName, selectorLabels } from "../k8s/labels";
+import { fieldEnv, httpProbes } from "../k8s/pod";
 import { parseQuantity } from "../k8s/quantity";
+import { daemonSetArgs } from "../k8s/workload";
 import { topology } from "../topology";
 import { agentEnv, agentStateDir, logAgentConfig, podLogsDir } from "./agent-config";
 
@@ -31,7 +32,7 @@ export const agentRbacRules: k8s.types.input.rbac.v1.PolicyRule[] = [
  */
 export function deployLogAgent(name: string, c: StackConfig, parent: pulumi.Resource) {
   const e = topology.logAgent;
-  const id: AppIdentity = { ...e.id, version: imageVersion(c.logging.agent.image) };
+  const id = identityAt(e.id, c.logging.agent.image);
   const ns = c.namespaces.logAgents;
   const opts = { parent };
   const clusterScoped = objectName(ns, id.instance);
@@ -64,53 +65,48 @@ export function deployLogAgent(name: string, c: StackConfig, parent: pulumi.Reso
   const memoryLimitMiB = Math.floor(parseQuantity(c.logging.agent.resources.limits.memory) / 2 ** 20);
   const daemonSet = new k8s.apps.v1.DaemonSet(
     `${name}-daemonset`,
-    {
-      metadata: metadataFor(id, ns),
-      spec: {
-        selector: { matchLabels: selectorLabels(id) },
-        updateStrategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 1 } },
-        template: {
-          metadata: { labels: labelsFor(id), annotations: { "checksum/config": checksum } },
-          spec: hardenedPod({
-            serviceAccountName: id.instance,
-            needsApiToken: true,
-            user: agentUser,
-            supplementalGroups: nodeLogReaderGroups,
-            // Logs of every node, including tainted ones.
-            tolerations: [{ operator: "Exists" }],
-            containers: [
-              {
-                name: "otel-collector",
-                image: c.logging.agent.image,
-                args: ["--config=/conf/otel-log-agent.yaml"],
-                env: [
-                  { name: agentEnv.nodeName, valueFrom: { fieldRef: { fieldPath: "spec.nodeName" } } },
-                  { name: agentEnv.podIp, valueFrom: { fieldRef: { fieldPath: "status.podIP" } } },
-                  // The Go runtime collects before the container limit is hit, leaving headroom for memory_limiter.
-                  { name: "GOMEMLIMIT", value: `${Math.floor(memoryLimitMiB * 0.8)}MiB` },
-                ],
-                ports: [
-                  { name: "metrics", containerPort: e.ports.metrics },
-                  { name: "health", containerPort: e.ports.health },
-                ],
-                resources: c.logging.agent.resources,
-                volumeMounts: [
-                  { name: "config", mountPath: "/conf", readOnly: true },
-                  { name: "pod-logs", mountPath: podLogsDir, readOnly: true },
-                  { name: "state", mountPath: agentStateDir },
-                ],
-                probes: httpProbes("health", "/"),
-              },
+    daemonSetArgs({
+      id,
+      namespace: ns,
+      checksums: { config: checksum },
+      pod: {
+        serviceAccountName: id.instance,
+        needsApiToken: true,
+        user: agentUser,
+        supplementalGroups: nodeLogReaderGroups,
+        // Logs of every node, including tainted ones.
+        tolerations: [{ operator: "Exists" }],
+        containers: [
+          {
+            name: "otel-collector",
+            image: c.logging.agent.image,
+            args: ["--config=/conf/otel-log-agent.yaml"],
+            env: [
+              fieldEnv(agentEnv.nodeName, "spec.nodeName"),
+              fieldEnv(agentEnv.podIp, "status.podIP"),
+              // The Go runtime collects before the container limit is hit, leaving headroom for memory_limiter.
+              { name: "GOMEMLIMIT", value: `${Math.floor(memoryLimitMiB * 0.8)}MiB` },
             ],
-            volumes: [
-              { name: "config", configMap: { name: configMap.metadata.name } },
-              { name: "pod-logs", hostPath: { path: podLogsDir, type: "Directory" } },
-              { name: "state", emptyDir: { sizeLimit: "1Gi" } },
+            ports: [
+              { name: "metrics", containerPort: e.ports.metrics },
+              { name: "health", containerPort: e.ports.health },
             ],
-          }),
-        },
+            resources: c.logging.agent.resources,
+            volumeMounts: [
+              { name: "config", mountPath: "/conf", readOnly: true },
+              { name: "pod-logs", mountPath: podLogsDir, readOnly: true },
+              { name: "state", mountPath: agentStateDir },
+            ],
+            probes: httpProbes("health", "/"),
+          },
+        ],
+        volumes: [
+          { name: "config", configMap: { name: configMap.metadata.name } },
+          { name: "pod-logs", hostPath: { path: podLogsDir, type: "Directory" } },
+          { name: "state", emptyDir: { sizeLimit: "1Gi" } },
+        ],
       },
-    },
+    }),
     { parent, dependsOn: [serviceAccount] },
   );
   return { daemonSet, id };

@@ -2,9 +2,9 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "../../config";
 import { res } from "../../config/common";
-import { type AppIdentity, imageVersion, labelsFor, metadataFor, selectorLabels } from "../k8s/labels";
-import { hardenedPod, httpProbes, tcpProbes } from "../k8s/pod";
-import { disruptionBudget, spreadReplicas } from "../k8s/workload";
+import { identityAt, metadataFor, selectorLabels } from "../k8s/labels";
+import { httpProbes, tcpProbes } from "../k8s/pod";
+import { disruptionBudget, statefulSetArgs } from "../k8s/workload";
 import { topology } from "../topology";
 
 /** The official memcached image creates and runs as `memcache` with this UID/GID. */
@@ -36,7 +36,7 @@ export function memcachedArgs(memoryMiB: number, maxItemMiB: number): string[] {
 export function deployCache(name: string, c: StackConfig, role: CacheRole, parent: pulumi.Resource) {
   const cfg = role === "chunksCache" ? c.logging.caches.chunks : c.logging.caches.results;
   const e = topology[role];
-  const id: AppIdentity = { ...e.id, version: imageVersion(c.logging.caches.image) };
+  const id = identityAt(e.id, c.logging.caches.image);
   const ns = c.namespaces.logging;
   const memory = `${memcachedContainerMemoryMiB(cfg.memoryMiB)}Mi`;
   const opts = { parent };
@@ -59,40 +59,33 @@ export function deployCache(name: string, c: StackConfig, role: CacheRole, paren
 
   const statefulSet = new k8s.apps.v1.StatefulSet(
     `${name}-statefulset`,
-    {
-      metadata: metadataFor(id, ns),
-      spec: {
-        serviceName: id.instance,
-        replicas: cfg.replicas,
-        podManagementPolicy: "Parallel",
-        selector: { matchLabels: selectorLabels(id) },
-        template: {
-          metadata: { labels: labelsFor(id) },
-          spec: hardenedPod({
-            user: memcachedUser,
-            ...spreadReplicas(id, cfg.replicas),
-            containers: [
-              {
-                name: "memcached",
-                image: c.logging.caches.image,
-                args: memcachedArgs(cfg.memoryMiB, c.logging.caches.maxItemMiB),
-                ports: [{ name: "client", containerPort: e.ports.client }],
-                resources: res(cfg.cpu, memory, memory),
-                probes: tcpProbes("client"),
-              },
-              {
-                name: "exporter",
-                image: c.logging.caches.exporterImage,
-                args: [`--memcached.address=localhost:${e.ports.client}`, `--web.listen-address=:${e.ports.metrics}`],
-                ports: [{ name: "metrics", containerPort: e.ports.metrics }],
-                resources: res("10m", "32Mi", "64Mi"),
-                probes: httpProbes("metrics", "/metrics"),
-              },
-            ],
-          }),
-        },
+    statefulSetArgs({
+      id,
+      namespace: ns,
+      replicas: cfg.replicas,
+      serviceName: id.instance,
+      pod: {
+        user: memcachedUser,
+        containers: [
+          {
+            name: "memcached",
+            image: c.logging.caches.image,
+            args: memcachedArgs(cfg.memoryMiB, c.logging.caches.maxItemMiB),
+            ports: [{ name: "client", containerPort: e.ports.client }],
+            resources: res(cfg.cpu, memory, memory),
+            probes: tcpProbes("client"),
+          },
+          {
+            name: "exporter",
+            image: c.logging.caches.exporterImage,
+            args: [`--memcached.address=localhost:${e.ports.client}`, `--web.listen-address=:${e.ports.metrics}`],
+            ports: [{ name: "metrics", containerPort: e.ports.metrics }],
+            resources: res("10m", "32Mi", "64Mi"),
+            probes: httpProbes("metrics", "/metrics"),
+          },
+        ],
       },
-    },
+    }),
     opts,
   );
 

@@ -2,9 +2,9 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "../../config";
 import { documentsConfigMap } from "../k8s/documents";
-import { type AppIdentity, imageVersion, labelsFor, metadataFor, selectorLabels } from "../k8s/labels";
-import { hardenedPod, httpProbes, scratchVolume } from "../k8s/pod";
-import { disruptionBudget, spreadReplicas, volumeClaim } from "../k8s/workload";
+import { type AppIdentity, identityAt, labelsFor, metadataFor, selectorLabels } from "../k8s/labels";
+import { httpProbes, scratchVolume } from "../k8s/pod";
+import { disruptionBudget, statefulSetArgs } from "../k8s/workload";
 import { topology } from "../topology";
 import { kmsKeyEnv, lokiDataDir, lokiMemberlistService, lokiServiceAccountName } from "./identity";
 import { type LokiStore, lokiConfig } from "./loki-config";
@@ -25,7 +25,7 @@ export interface LokiArgs {
 
 /** Loki's identity, with the version of the configured image. */
 export function lokiIdentity(c: StackConfig): AppIdentity {
-  return { ...topology.loki.id, version: imageVersion(c.logging.loki.image) };
+  return identityAt(topology.loki.id, c.logging.loki.image);
 }
 
 /**
@@ -89,51 +89,43 @@ export function deployLoki(name: string, args: LokiArgs, parent: pulumi.Resource
 
   const statefulSet = new k8s.apps.v1.StatefulSet(
     `${name}-statefulset`,
-    {
-      metadata: metadataFor(id, ns),
-      spec: {
-        serviceName: lokiMemberlistService,
-        replicas: l.replicas,
-        // All replicas start together so the ring reaches its replication factor.
-        podManagementPolicy: "Parallel",
-        updateStrategy: { type: "RollingUpdate" },
-        selector: { matchLabels: selectorLabels(id) },
-        template: {
-          metadata: { labels: labelsFor(id), annotations: { "checksum/config": checksum } },
-          spec: hardenedPod({
-            serviceAccountName: lokiServiceAccountName,
-            // IRSA's web identity token is a projected volume the EKS webhook adds; Loki never calls the Kubernetes API.
-            needsApiToken: false,
-            user: lokiUser,
-            terminationGracePeriodSeconds: lokiTerminationSeconds,
-            ...spreadReplicas(id, l.replicas),
-            containers: [
-              {
-                name: "loki",
-                image: l.image,
-                args: ["-config.file=/etc/loki/loki.yaml", "-target=all", "-config.expand-env=true"],
-                ...(args.aws ? { env: [{ name: kmsKeyEnv, value: args.aws.kmsKeyArn }] } : {}),
-                ports: [
-                  { name: "http", containerPort: ports.http },
-                  { name: "grpc", containerPort: ports.grpc },
-                  { name: "memberlist", containerPort: ports.memberlist },
-                ],
-                resources: l.resources,
-                volumeMounts: [
-                  { name: "config", mountPath: "/etc/loki", readOnly: true },
-                  { name: "data", mountPath: lokiDataDir },
-                  { name: "tmp", mountPath: "/tmp" },
-                ],
-                // WAL replay after a crash can take minutes; readiness also waits for the ring.
-                probes: httpProbes("http", "/ready", "/loki/api/v1/status/buildinfo", 600),
-              },
+    statefulSetArgs({
+      id,
+      namespace: ns,
+      replicas: l.replicas,
+      serviceName: lokiMemberlistService,
+      checksums: { config: checksum },
+      pod: {
+        serviceAccountName: lokiServiceAccountName,
+        // IRSA's web identity token is a projected volume the EKS webhook adds; Loki never calls the Kubernetes API.
+        needsApiToken: false,
+        user: lokiUser,
+        terminationGracePeriodSeconds: lokiTerminationSeconds,
+        containers: [
+          {
+            name: "loki",
+            image: l.image,
+            args: ["-config.file=/etc/loki/loki.yaml", "-target=all", "-config.expand-env=true"],
+            ...(args.aws ? { env: [{ name: kmsKeyEnv, value: args.aws.kmsKeyArn }] } : {}),
+            ports: [
+              { name: "http", containerPort: ports.http },
+              { name: "grpc", containerPort: ports.grpc },
+              { name: "memberlist", containerPort: ports.memberlist },
             ],
-            volumes: [{ name: "config", configMap: { name: configMap.metadata.name } }, scratchVolume("tmp", "1Gi")],
-          }),
-        },
-        volumeClaimTemplates: [pulumi.output(args.storageClassName).apply((sc) => volumeClaim("data", sc, l.storage))],
+            resources: l.resources,
+            volumeMounts: [
+              { name: "config", mountPath: "/etc/loki", readOnly: true },
+              { name: "data", mountPath: lokiDataDir },
+              { name: "tmp", mountPath: "/tmp" },
+            ],
+            // WAL replay after a crash can take minutes; readiness also waits for the ring.
+            probes: httpProbes("http", "/ready", "/loki/api/v1/status/buildinfo", 600),
+          },
+        ],
+        volumes: [{ name: "config", configMap: { name: configMap.metadata.name } }, scratchVolume("tmp", "1Gi")],
       },
-    },
+      claims: [{ name: "data", size: l.storage, storageClassName: args.storageClassName }],
+    }),
     { parent, dependsOn: [serviceAccount] },
   );
 

@@ -3,11 +3,12 @@ import * as pulumi from "@pulumi/pulumi";
 import type { LoadedConfig, StackConfig } from "../../config";
 import { alertmanagerSecretFiles, alertmanagerSecretsMountDir, type AlertingConfig } from "../../rules";
 import { pagerdutySecretKey } from "../../rules/alertmanager";
-import { hardenedPod, httpProbes } from "../k8s/pod";
-import { spreadReplicas } from "../k8s/workload";
+import { identityAt } from "../k8s/labels";
+import { fieldEnv, httpProbes } from "../k8s/pod";
+import { statefulSetArgs, type WorkloadPod } from "../k8s/workload";
 import { topology } from "../topology";
 import { nobody } from "./prometheus";
-import { fieldEnv, headlessName, identityAt, statefulSetArgs } from "./workloads";
+import { headlessName } from "./services";
 
 export const alertmanagerPaths = {
   configDir: "/etc/alertmanager/config",
@@ -58,13 +59,11 @@ export function alertmanagerArgs(c: StackConfig): string[] {
 }
 
 /** The pod of one Alertmanager replica: config from a ConfigMap, receiver credentials as files from a Secret. */
-export function alertmanagerPodSpec(c: StackConfig, args: { configMapName: string; secretName: string }) {
+export function alertmanagerPod(c: StackConfig, args: { configMapName: string; secretName: string }): WorkloadPod {
   const a = c.monitoring.alertmanager;
   const ports = topology.alertmanager.ports;
-  const id = identityAt(topology.alertmanager.id, c.monitoring.images.alertmanager);
-  return hardenedPod({
+  return {
     user: nobody,
-    ...spreadReplicas(id, a.replicas),
     containers: [
       {
         name: "alertmanager",
@@ -90,7 +89,7 @@ export function alertmanagerPodSpec(c: StackConfig, args: { configMapName: strin
       // 0440: readable by the pod's group (fsGroup) only.
       { name: "secrets", secret: { secretName: args.secretName, defaultMode: 0o440 } },
     ],
-  });
+  };
 }
 
 /** The Alertmanager StatefulSet; `configChecksum` rolls the pods when alertmanager.yml changes. */
@@ -99,13 +98,15 @@ export function alertmanagerStatefulSet(
   args: { configMapName: string; secretName: string; storageClassName: pulumi.Input<string>; configChecksum: string },
 ): k8s.apps.v1.StatefulSetArgs {
   const a = c.monitoring.alertmanager;
+  const id = identityAt(topology.alertmanager.id, c.monitoring.images.alertmanager);
   return statefulSetArgs({
-    id: identityAt(topology.alertmanager.id, c.monitoring.images.alertmanager),
+    id,
     namespace: c.namespaces.monitoring,
     replicas: a.replicas,
-    pod: alertmanagerPodSpec(c, args),
-    claim: { name: "data", size: a.storage, storageClassName: args.storageClassName },
-    annotations: { "checksum/config": args.configChecksum },
+    serviceName: headlessName(id),
+    pod: alertmanagerPod(c, args),
+    claims: [{ name: "data", size: a.storage, storageClassName: args.storageClassName }],
+    checksums: { config: args.configChecksum },
   });
 }
 

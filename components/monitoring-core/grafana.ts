@@ -1,11 +1,11 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "../../config";
-import { labelsFor, selectorLabels } from "../k8s/labels";
-import { hardenedPod, httpProbes, scratchVolume } from "../k8s/pod";
-import { spreadReplicas } from "../k8s/workload";
+import { identityAt } from "../k8s/labels";
+import { fieldEnv, httpProbes, scratchVolume } from "../k8s/pod";
+import { deploymentArgs, statefulSetArgs, type WorkloadPod } from "../k8s/workload";
 import { serviceUrl, topology } from "../topology";
-import { fieldEnv, headlessName, identityAt, statefulSetArgs } from "./workloads";
+import { headlessName } from "./services";
 
 /** The Grafana image runs as uid 472; its group is root, which pods never use, so the group is 472 too. */
 export const grafanaUser = { uid: 472, gid: 472 } as const;
@@ -192,9 +192,8 @@ export function grafanaEnv(c: StackConfig, m: GrafanaMounts): k8s.types.input.co
 }
 
 /** The Grafana pod: writable data dir (PVC on sqlite, scratch on postgres) and /tmp; everything else read-only. */
-export function grafanaPodSpec(c: StackConfig, m: GrafanaMounts) {
+export function grafanaPod(c: StackConfig, m: GrafanaMounts): WorkloadPod {
   const g = c.monitoring.grafana;
-  const id = identityAt(topology.grafana.id, c.monitoring.images.grafana);
   const ports = [
     { name: "http", containerPort: topology.grafana.ports.http },
     ...(g.replicas > 1
@@ -205,9 +204,8 @@ export function grafanaPodSpec(c: StackConfig, m: GrafanaMounts) {
       : []),
   ];
   const caBundle = g.database.kind === "postgres" && g.database.tls.mode === "verify-full" ? g.database.tls : undefined;
-  return hardenedPod({
+  return {
     user: grafanaUser,
-    ...spreadReplicas(id, g.replicas),
     containers: [
       {
         name: "grafana",
@@ -238,7 +236,7 @@ export function grafanaPodSpec(c: StackConfig, m: GrafanaMounts) {
       },
       ...(caBundle ? [{ name: "database-ca", configMap: { name: caBundle.caBundleConfigMap } }] : []),
     ],
-  });
+  };
 }
 
 /**
@@ -252,32 +250,23 @@ export function grafanaWorkload(
   args: { storageClassName: pulumi.Input<string>; checksum: string },
 ): { kind: "Deployment"; args: k8s.apps.v1.DeploymentArgs } | { kind: "StatefulSet"; args: k8s.apps.v1.StatefulSetArgs } {
   const g = c.monitoring.grafana;
-  const id = identityAt(topology.grafana.id, c.monitoring.images.grafana);
-  const annotations = { "checksum/provisioning": args.checksum };
-  const pod = grafanaPodSpec(c, m);
+  const workload = {
+    id: identityAt(topology.grafana.id, c.monitoring.images.grafana),
+    namespace: c.namespaces.monitoring,
+    pod: grafanaPod(c, m),
+    checksums: { provisioning: args.checksum },
+  };
   if (g.database.kind === "sqlite") {
     return {
       kind: "StatefulSet",
       args: statefulSetArgs({
-        id,
-        namespace: c.namespaces.monitoring,
+        ...workload,
         replicas: 1,
-        pod,
-        claim: { name: "data", size: g.database.storage, storageClassName: args.storageClassName },
-        annotations,
+        serviceName: headlessName(workload.id),
+        claims: [{ name: "data", size: g.database.storage, storageClassName: args.storageClassName }],
       }),
     };
   }
-  return {
-    kind: "Deployment",
-    args: {
-      metadata: { name: id.instance, namespace: c.namespaces.monitoring, labels: labelsFor(id) },
-      spec: {
-        replicas: g.replicas,
-        strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
-        selector: { matchLabels: selectorLabels(id) },
-        template: { metadata: { labels: labelsFor(id), annotations }, spec: pod },
-      },
-    },
-  };
+  // Surge first: a rollout never lowers the number of ready replicas.
+  return { kind: "Deployment", args: deploymentArgs({ ...workload, replicas: g.replicas, maxUnavailable: 0 }) };
 }

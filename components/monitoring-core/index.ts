@@ -17,7 +17,7 @@ import { grafanaDatabase, grafanaDatabaseResources } from "./grafana-database";
 import { monitoringPolicies } from "./network";
 import { prometheusConfigVolume, prometheusRbac, prometheusStatefulSet } from "./prometheus";
 import { buildPrometheusConfig } from "./prometheus-config";
-import { clusterServiceArgs, headlessServiceArgs } from "./workloads";
+import { clusterServiceArgs, headlessServiceArgs } from "./services";
 
 export interface MonitoringCoreArgs {
   config: StackConfig;

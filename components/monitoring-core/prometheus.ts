@@ -1,12 +1,12 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "../../config";
-import { labelsFor, objectName } from "../k8s/labels";
-import { hardenedPod, httpProbes } from "../k8s/pod";
-import { spreadReplicas } from "../k8s/workload";
+import { identityAt, labelsFor, objectName } from "../k8s/labels";
+import { fieldEnv, httpProbes } from "../k8s/pod";
+import { statefulSetArgs, type WorkloadPod } from "../k8s/workload";
 import { topology } from "../topology";
 import { podNameVariable, prometheusPaths } from "./prometheus-config";
-import { fieldEnv, identityAt, statefulSetArgs } from "./workloads";
+import { headlessName } from "./services";
 
 /** Prometheus and Alertmanager images run as nobody. */
 export const nobody = { uid: 65534, gid: 65534 } as const;
@@ -59,15 +59,13 @@ export function prometheusConfigVolume(configMapName: string, rulesConfigMapName
 }
 
 /** The pod of one Prometheus replica. */
-export function prometheusPodSpec(c: StackConfig, args: { serviceAccountName: string; configVolume: k8s.types.input.core.v1.Volume }) {
+export function prometheusPod(c: StackConfig, args: { serviceAccountName: string; configVolume: k8s.types.input.core.v1.Volume }): WorkloadPod {
   const p = c.monitoring.prometheus;
-  const id = identityAt(topology.prometheus.id, c.monitoring.images.prometheus);
-  return hardenedPod({
+  return {
     serviceAccountName: args.serviceAccountName,
     // Kubernetes service discovery reads the API with this token, and the kubelet job authenticates with it.
     needsApiToken: true,
     user: nobody,
-    ...spreadReplicas(id, p.replicas),
     // Long enough for the head block to be flushed cleanly instead of replaying the WAL on the next start.
     terminationGracePeriodSeconds: 600,
     containers: [
@@ -86,7 +84,7 @@ export function prometheusPodSpec(c: StackConfig, args: { serviceAccountName: st
       },
     ],
     volumes: [args.configVolume],
-  });
+  };
 }
 
 /** The StatefulSet of the Prometheus HA pair: identical replicas scraping the same targets. */
@@ -95,12 +93,14 @@ export function prometheusStatefulSet(
   args: { serviceAccountName: string; configVolume: k8s.types.input.core.v1.Volume; storageClassName: pulumi.Input<string> },
 ): k8s.apps.v1.StatefulSetArgs {
   const p = c.monitoring.prometheus;
+  const id = identityAt(topology.prometheus.id, c.monitoring.images.prometheus);
   return statefulSetArgs({
-    id: identityAt(topology.prometheus.id, c.monitoring.images.prometheus),
+    id,
     namespace: c.namespaces.monitoring,
     replicas: p.replicas,
-    pod: prometheusPodSpec(c, args),
-    claim: { name: "data", size: p.storage, storageClassName: args.storageClassName },
+    serviceName: headlessName(id),
+    pod: prometheusPod(c, args),
+    claims: [{ name: "data", size: p.storage, storageClassName: args.storageClassName }],
   });
 }
 

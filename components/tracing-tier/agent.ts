@@ -2,8 +2,9 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "../../config";
 import { documentsConfigMap } from "../k8s/documents";
-import { imageVersion, labelsFor, metadataFor, selectorLabels } from "../k8s/labels";
-import { hardenedPod, httpProbes } from "../k8s/pod";
+import { identityAt, labelsFor, metadataFor, selectorLabels } from "../k8s/labels";
+import { fieldEnv, httpProbes } from "../k8s/pod";
+import { daemonSetArgs } from "../k8s/workload";
 import { namespaceOf, serviceHost, topology } from "../topology";
 import { type CollectorConfig, internalTelemetry } from "./collector";
 
@@ -79,7 +80,7 @@ export function agentCollectorConfig(c: StackConfig): CollectorConfig {
  */
 export function buildAgent(name: string, c: StackConfig, parent: pulumi.Resource): { endpoint: string } {
   const namespace = namespaceOf(c, "otelAgent");
-  const id = { ...agent.id, version: imageVersion(c.tracing.images.collector) };
+  const id = identityAt(agent.id, c.tracing.images.collector);
   const opts = { parent };
 
   const serviceAccount = new k8s.core.v1.ServiceAccount(`${name}-agent-sa`, { metadata: metadataFor(id, namespace) }, opts);
@@ -109,35 +110,30 @@ export function buildAgent(name: string, c: StackConfig, parent: pulumi.Resource
 
   new k8s.apps.v1.DaemonSet(
     `${name}-agent`,
-    {
-      metadata: metadataFor(id, namespace),
-      spec: {
-        selector: { matchLabels: selectorLabels(id) },
-        updateStrategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 1 } },
-        template: {
-          metadata: { labels: labelsFor(id), annotations: { "checksum/config": checksum } },
-          spec: hardenedPod({
-            serviceAccountName: agent.id.instance,
-            needsApiToken: true,
-            // Runs next to every service, including tainted (GPU) nodes that host Ryot.
-            tolerations: [{ operator: "Exists" }],
-            containers: [
-              {
-                name: "otel-collector",
-                image: c.tracing.images.collector,
-                args: [`--config=/conf/otel-agent.yaml`],
-                env: [{ name: nodeNameEnv, valueFrom: { fieldRef: { fieldPath: "spec.nodeName" } } }],
-                ports: Object.entries(agent.ports).map(([port, containerPort]) => ({ name: portName(port), containerPort })),
-                resources: c.tracing.agent.resources,
-                volumeMounts: [{ name: "config", mountPath: "/conf", readOnly: true }],
-                probes: httpProbes(agent.ports.health, "/"),
-              },
-            ],
-            volumes: [{ name: "config", configMap: { name: agent.id.instance } }],
-          }),
-        },
+    daemonSetArgs({
+      id,
+      namespace,
+      checksums: { config: checksum },
+      pod: {
+        serviceAccountName: agent.id.instance,
+        needsApiToken: true,
+        // Runs next to every service, including tainted (GPU) nodes that host Ryot.
+        tolerations: [{ operator: "Exists" }],
+        containers: [
+          {
+            name: "otel-collector",
+            image: c.tracing.images.collector,
+            args: [`--config=/conf/otel-agent.yaml`],
+            env: [fieldEnv(nodeNameEnv, "spec.nodeName")],
+            ports: Object.entries(agent.ports).map(([port, containerPort]) => ({ name: portName(port), containerPort })),
+            resources: c.tracing.agent.resources,
+            volumeMounts: [{ name: "config", mountPath: "/conf", readOnly: true }],
+            probes: httpProbes(agent.ports.health, "/"),
+          },
+        ],
+        volumes: [{ name: "config", configMap: { name: agent.id.instance } }],
       },
-    },
+    }),
     { parent, dependsOn: [serviceAccount] },
   );
 

@@ -3,9 +3,9 @@ import * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "../../config";
 import { durationSeconds } from "../../config/common";
 import { documentsConfigMap } from "../k8s/documents";
-import { imageVersion, labelsFor, metadataFor, selectorLabels } from "../k8s/labels";
-import { hardenedPod, httpProbes } from "../k8s/pod";
-import { disruptionBudget, spreadReplicas } from "../k8s/workload";
+import { identityAt, labelsFor, metadataFor, selectorLabels } from "../k8s/labels";
+import { httpProbes } from "../k8s/pod";
+import { deploymentArgs, disruptionBudget } from "../k8s/workload";
 import { namespaceOf, serviceHost, topology } from "../topology";
 import { type CollectorConfig, internalTelemetry } from "./collector";
 import { tailSamplingPolicies } from "./sampling";
@@ -67,7 +67,7 @@ export function gatewayCollectorConfig(c: StackConfig): CollectorConfig {
 export function buildGateway(name: string, c: StackConfig, parent: pulumi.Resource): void {
   const g = c.tracing.gateway;
   const namespace = namespaceOf(c, "otelGateway");
-  const id = { ...gateway.id, version: imageVersion(c.tracing.images.collector) };
+  const id = identityAt(gateway.id, c.tracing.images.collector);
   const opts = { parent };
 
   const serviceAccount = new k8s.core.v1.ServiceAccount(`${name}-gateway-sa`, { metadata: metadataFor(id, namespace) }, opts);
@@ -79,36 +79,31 @@ export function buildGateway(name: string, c: StackConfig, parent: pulumi.Resour
 
   new k8s.apps.v1.Deployment(
     `${name}-gateway`,
-    {
-      metadata: metadataFor(id, namespace),
-      spec: {
-        replicas: g.replicas,
-        selector: { matchLabels: selectorLabels(id) },
-        strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: g.maxUnavailable, maxSurge: 1 } },
-        template: {
-          metadata: { labels: labelsFor(id), annotations: { "checksum/config": checksum } },
-          spec: hardenedPod({
-            serviceAccountName: gateway.id.instance,
-            needsApiToken: false,
-            ...spreadReplicas(id, g.replicas),
-            // In-flight traces are decided on shutdown; give the buffer time to drain.
-            terminationGracePeriodSeconds: durationSeconds(g.decisionWait) + 20,
-            containers: [
-              {
-                name: "otel-collector",
-                image: c.tracing.images.collector,
-                args: [`--config=/conf/otel-gateway.yaml`],
-                ports: Object.entries(gateway.ports).map(([port, containerPort]) => ({ name: portName(port), containerPort })),
-                resources: g.resources,
-                volumeMounts: [{ name: "config", mountPath: "/conf", readOnly: true }],
-                probes: httpProbes(gateway.ports.health, "/"),
-              },
-            ],
-            volumes: [{ name: "config", configMap: { name: gateway.id.instance } }],
-          }),
-        },
+    deploymentArgs({
+      id,
+      namespace,
+      replicas: g.replicas,
+      maxUnavailable: g.maxUnavailable,
+      checksums: { config: checksum },
+      pod: {
+        serviceAccountName: gateway.id.instance,
+        needsApiToken: false,
+        // In-flight traces are decided on shutdown; give the buffer time to drain.
+        terminationGracePeriodSeconds: durationSeconds(g.decisionWait) + 20,
+        containers: [
+          {
+            name: "otel-collector",
+            image: c.tracing.images.collector,
+            args: [`--config=/conf/otel-gateway.yaml`],
+            ports: Object.entries(gateway.ports).map(([port, containerPort]) => ({ name: portName(port), containerPort })),
+            resources: g.resources,
+            volumeMounts: [{ name: "config", mountPath: "/conf", readOnly: true }],
+            probes: httpProbes(gateway.ports.health, "/"),
+          },
+        ],
+        volumes: [{ name: "config", configMap: { name: gateway.id.instance } }],
       },
-    },
+    }),
     { parent, dependsOn: [serviceAccount] },
   );
 

@@ -9,7 +9,7 @@ import { type OpenSearchStore, buildOpenSearch } from "./opensearch";
 
 export interface TracingTierArgs {
   config: StackConfig;
-  /** The encrypted StorageClass; the Badger claim names it through `config.storageClass.name`, this orders creation. */
+  /** The platform's encrypted StorageClass; the Badger claim names it, so the class exists before the claim. */
   storageClassName: pulumi.Output<string>;
 }
 
@@ -28,7 +28,7 @@ export class TracingTier extends pulumi.ComponentResource {
     const store: OpenSearchStore | undefined = storage.kind === "opensearch" ? buildOpenSearch(name, c, storage, this) : undefined;
     const agent = buildAgent(name, c, this);
     buildGateway(name, c, this);
-    buildJaeger(name, { c, store }, this);
+    buildJaeger(name, { c, store, storageClassName: args.storageClassName }, this);
     buildNetworkPolicies(name, c, this);
 
     this.outputs = {

@@ -5,10 +5,10 @@ import { durationSeconds } from "../../config/common";
 import type { JaegerStorage, OpenSearchStorage } from "../../config/tracing";
 import { documentsConfigMap } from "../k8s/documents";
 import { authAnnotations, tlsIngress } from "../k8s/ingress";
-import { type AppIdentity, imageVersion, labelsFor, metadataFor, selectorLabels } from "../k8s/labels";
-import { type ContainerArgs, hardenedPod, httpProbes, scratchVolume } from "../k8s/pod";
+import { type AppIdentity, identityAt, labelsFor, metadataFor, selectorLabels } from "../k8s/labels";
+import { type ContainerArgs, httpProbes, scratchVolume } from "../k8s/pod";
 import { dataProtection } from "../k8s/protection";
-import { disruptionBudget, spreadReplicas, volumeClaim } from "../k8s/workload";
+import { deploymentArgs, disruptionBudget, statefulSetArgs } from "../k8s/workload";
 import { namespaceOf, serviceHost, topology } from "../topology";
 import { portName } from "./agent";
 import { type CollectorConfig, internalTelemetry } from "./collector";
@@ -141,6 +141,8 @@ export function jaegerQueryConfig(c: StackConfig): CollectorConfig {
 interface JaegerArgs {
   c: StackConfig;
   store?: OpenSearchStore;
+  /** The platform's encrypted StorageClass, for the Badger claim. */
+  storageClassName: pulumi.Input<string>;
 }
 
 function jaegerContainer(
@@ -169,12 +171,11 @@ function jaegerContainer(
  * replicated; the query's TLS Ingress behind the configured authentication; and with OpenSearch the daily index
  * cleaner that enforces retention.
  */
-export function buildJaeger(name: string, { c, store }: JaegerArgs, parent: pulumi.Resource): void {
+export function buildJaeger(name: string, { c, store, storageClassName }: JaegerArgs, parent: pulumi.Resource): void {
   const j = c.tracing.jaeger;
   const namespace = namespaceOf(c, "jaegerCollector");
-  const version = imageVersion(c.tracing.images.jaeger);
-  const collectorId = { ...collector.id, version };
-  const queryId = { ...query.id, version };
+  const collectorId = identityAt(collector.id, c.tracing.images.jaeger);
+  const queryId = identityAt(query.id, c.tracing.images.jaeger);
   const opts = { parent };
   const saId: AppIdentity = { app: "jaeger", component: "service-account", instance: jaegerServiceAccount };
 
@@ -208,44 +209,32 @@ export function buildJaeger(name: string, { c, store }: JaegerArgs, parent: pulu
     ...(j.storage.kind === "badger" ? { remoteStorage: remoteStoragePort } : {}),
   };
   const volumes = (configMap: string) => [{ name: "config", configMap: { name: configMap } }, scratchVolume("tmp")];
-  const collectorTemplate = (extraMounts: ContainerArgs["volumeMounts"]) => ({
-    metadata: { labels: labelsFor(collectorId), annotations: { "checksum/config": collectorDocs.checksum } },
-    spec: hardenedPod({
+  const collectorWorkload = (extraMounts: ContainerArgs["volumeMounts"]) => ({
+    id: collectorId,
+    namespace,
+    replicas: j.collector.replicas,
+    checksums: { config: collectorDocs.checksum },
+    pod: {
       ...pod,
-      ...spreadReplicas(collectorId, j.collector.replicas),
       containers: [jaegerContainer(c, collectorPorts, "jaeger.yaml", j.collector.resources, store, extraMounts)],
       volumes: volumes(collector.id.instance),
-    }),
+    },
   });
 
   if (j.storage.kind === "badger") {
     new k8s.apps.v1.StatefulSet(
       `${name}-jaeger-collector`,
-      {
-        metadata: metadataFor(collectorId, namespace),
-        spec: {
-          replicas: 1,
-          serviceName: collector.id.instance,
-          selector: { matchLabels: selectorLabels(collectorId) },
-          persistentVolumeClaimRetentionPolicy: { whenDeleted: "Retain", whenScaled: "Retain" },
-          template: collectorTemplate([{ name: "badger", mountPath: "/badger" }]),
-          volumeClaimTemplates: [volumeClaim("badger", c.storageClass.name, j.storage.storage)],
-        },
-      },
+      statefulSetArgs({
+        ...collectorWorkload([{ name: "badger", mountPath: "/badger" }]),
+        serviceName: collector.id.instance,
+        claims: [{ name: "badger", size: j.storage.storage, storageClassName }],
+      }),
       { ...dataProtection(c.environment, parent), dependsOn: [serviceAccount] },
     );
   } else {
     new k8s.apps.v1.Deployment(
       `${name}-jaeger-collector`,
-      {
-        metadata: metadataFor(collectorId, namespace),
-        spec: {
-          replicas: j.collector.replicas,
-          selector: { matchLabels: selectorLabels(collectorId) },
-          strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: j.collector.maxUnavailable, maxSurge: 1 } },
-          template: collectorTemplate([]),
-        },
-      },
+      deploymentArgs({ ...collectorWorkload([]), maxUnavailable: j.collector.maxUnavailable }),
       { parent, dependsOn: [serviceAccount] },
     );
     disruptionBudget(
@@ -276,23 +265,18 @@ export function buildJaeger(name: string, { c, store }: JaegerArgs, parent: pulu
 
   new k8s.apps.v1.Deployment(
     `${name}-jaeger-query`,
-    {
-      metadata: metadataFor(queryId, namespace),
-      spec: {
-        replicas: j.query.replicas,
-        selector: { matchLabels: selectorLabels(queryId) },
-        strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: j.query.maxUnavailable, maxSurge: 1 } },
-        template: {
-          metadata: { labels: labelsFor(queryId), annotations: { "checksum/config": queryDocs.checksum } },
-          spec: hardenedPod({
-            ...pod,
-            ...spreadReplicas(queryId, j.query.replicas),
-            containers: [jaegerContainer(c, { ...query.ports }, "jaeger-query.yaml", j.query.resources, store)],
-            volumes: volumes(query.id.instance),
-          }),
-        },
+    deploymentArgs({
+      id: queryId,
+      namespace,
+      replicas: j.query.replicas,
+      maxUnavailable: j.query.maxUnavailable,
+      checksums: { config: queryDocs.checksum },
+      pod: {
+        ...pod,
+        containers: [jaegerContainer(c, { ...query.ports }, "jaeger-query.yaml", j.query.resources, store)],
+        volumes: volumes(query.id.instance),
       },
-    },
+    }),
     { parent, dependsOn: [serviceAccount] },
   );
   disruptionBudget(
