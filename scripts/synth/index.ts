@@ -64,13 +64,15 @@ export async function synthStack(opts: SynthOptions): Promise<SynthResult> {
   const seen = new Map<pulumi.Resource, Seen>();
   const traces = quietStackTraces();
   let outputs: Record<string, unknown>;
+  let program: Record<string, pulumi.Input<unknown>> = {};
   try {
     outputs = (await runInPulumiStack(async () => {
       pulumi.runtime.registerStackTransformation((t) => {
         seen.set(t.resource, { type: t.type, name: t.name, parent: t.opts.parent, opts: t.opts });
         return undefined;
       });
-      return runProgram();
+      program = runProgram();
+      return program;
     })) as Record<string, unknown>;
     // Resource registrations are asynchronous; wait until the mock monitor has seen every one (not in the typings).
     await (settings as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
@@ -88,7 +90,7 @@ export async function synthStack(opts: SynthOptions): Promise<SynthResult> {
     project,
     environment,
     resources,
-    outputs: redact(outputs, mocks.computed) as Record<string, unknown>,
+    outputs: { ...(redact(outputs, mocks.computed) as Record<string, unknown>), ...(await secretOutputs(program)) },
     placeholderSecrets: placeholders,
   };
 }
@@ -119,6 +121,15 @@ export function quietStackTraces(): { restore(): void; explain(e: unknown): void
       }
     },
   };
+}
+
+/** Stack outputs the program marked secret, as "[secret]" (the resolved values no longer say so). */
+async function secretOutputs(program: Record<string, pulumi.Input<unknown>>): Promise<Record<string, string>> {
+  const secret: Record<string, string> = {};
+  for (const [key, value] of Object.entries(program)) {
+    if (pulumi.Output.isInstance(value) && (await pulumi.isSecret(value))) secret[key] = SECRET;
+  }
+  return secret;
 }
 
 function encode(value: unknown): string {
@@ -168,12 +179,20 @@ function record(
         retainOnDelete: s?.opts.retainOnDelete ?? false,
         dependsOn,
         ignoreChanges: s?.opts.ignoreChanges ?? [],
-        ...(args.provider ? { provider: args.provider.split("::")[0] } : {}),
+        ...(args.provider ? { provider: providerUrn(args.provider) } : {}),
       },
       inputs: redactInputs(args.type, args.inputs, computed),
     });
   }
   return out;
+}
+
+/**
+ * The URN in a provider reference ("<urn>::<id>"; URNs contain "::" themselves). The mock monitor qualifies
+ * top-level types with the stack's type, which the engine does not: dropped, so it matches the provider's own URN.
+ */
+function providerUrn(reference: string): string {
+  return reference.slice(0, reference.lastIndexOf("::")).replace("::pulumi:pulumi:Stack$", "::");
 }
 
 function qualifiedType(urn: string): string {
