@@ -6,6 +6,9 @@ import { monitoring } from "./config/monitoring";
 import { tracing } from "./config/tracing";
 import { archive, logging, retentionInvariants } from "./config/logging";
 import { alertingSchema } from "./rules/config";
+import { ConfigError, type ConfigProblem, check, keyPath, validate } from "./config/errors";
+
+export { ConfigError, type ConfigProblem } from "./config/errors";
 
 /**
  * The whole stack config: one zod schema, composed from one section per tier (`config/*.ts`, `rules/config.ts`).
@@ -82,83 +85,18 @@ export function awsStores(c: StackConfig): string[] {
   return stores;
 }
 
-/** One validation problem: where, what was given, what is allowed. */
-export interface ConfigProblem {
-  path: string;
-  value: unknown;
-  allowed: string;
-}
-
-/** Thrown when a stack config is invalid; lists every problem, not just the first. */
-export class ConfigError extends Error {
-  constructor(
-    readonly problems: ConfigProblem[],
-    source: string,
-  ) {
-    super(
-      `${source} is invalid (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n` +
-        problems.map((p) => `  - ${p.path}: got ${describe(p.value)}; allowed: ${p.allowed}`).join("\n"),
-    );
-    this.name = "ConfigError";
-  }
-}
-
-function describe(value: unknown): string {
-  if (value === undefined) return "nothing (the key is missing)";
-  const text = JSON.stringify(value);
-  return text.length > 120 ? `${text.slice(0, 117)}...` : text;
-}
-
-function allowedFor(issue: z.core.$ZodIssue): string {
-  switch (issue.code) {
-    case "invalid_type":
-      return issue.message.startsWith("Invalid input") ? `a value of type ${issue.expected}` : issue.message;
-    case "unrecognized_keys":
-      return `no such key (${issue.keys.join(", ")}); check the spelling against config.ts`;
-    case "invalid_value":
-      return `one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}`;
-    case "invalid_union": {
-      const options = (issue as { options?: unknown[] }).options;
-      if (options) return `one of ${options.map((v) => JSON.stringify(v)).join(", ")}`;
-      return issue.message.startsWith("Invalid input") ? "one of the documented variants (see config.ts)" : issue.message;
-    }
-    default:
-      return issue.message;
-  }
-}
-
-function pathOf(issue: z.core.$ZodIssue): string {
-  const path = issue.path.map(String).join(".");
-  if (issue.code === "unrecognized_keys") return [path, ...issue.keys.slice(0, 1)].filter(Boolean).join(".");
-  return path || "(root)";
-}
-
-function valueOf(issue: z.core.$ZodIssue): unknown {
-  if (issue.code === "unrecognized_keys") return undefined;
-  const input = (issue as { input?: unknown }).input;
-  // A discriminated union reports the whole object; the user needs the discriminator they wrote.
-  const discriminator = (issue as { discriminator?: string }).discriminator;
-  return discriminator && input && typeof input === "object" ? (input as Record<string, unknown>)[discriminator] : input;
-}
-
-function problemsOf(error: z.ZodError): ConfigProblem[] {
-  return error.issues.map((issue) => ({ path: pathOf(issue), value: valueOf(issue), allowed: allowedFor(issue) }));
-}
-
 /**
  * Validates a raw stack config (the project's namespace of `Pulumi.<stack>.yaml`, keys without the project prefix).
  * Returns the config with every default applied, or throws a {@link ConfigError} listing every problem.
  */
 export function validateStackConfig(raw: unknown, source = "stack config"): StackConfig {
-  const result = stackConfigSchema.safeParse(raw, { reportInput: true });
-  if (!result.success) throw new ConfigError(problemsOf(result.error), source);
-  return result.data;
+  return validate(stackConfigSchema, raw, source);
 }
 
 /** Validates the secret config values; every missing or malformed one is listed. */
 export function validateSecrets(raw: Record<string, unknown>, c: StackConfig | undefined, source = "secret config"): StackSecrets {
-  const result = secretsSchema.safeParse(raw, { reportInput: true });
-  const problems = result.success ? [] : problemsOf(result.error).map((p) => ({ ...p, value: p.value === undefined ? undefined : "(secret, not shown)" }));
+  const result = check(secretsSchema, raw);
+  const problems = result.ok ? [] : result.problems.map(withoutValue);
   if (c) {
     if (c.alerting.email.username && raw.smtpPassword === undefined) {
       problems.push({
@@ -169,15 +107,16 @@ export function validateSecrets(raw: Record<string, unknown>, c: StackConfig | u
     }
     const keys = (raw.pagerdutyRoutingKeys ?? {}) as Record<string, unknown>;
     for (const team of pagerdutyTeams(c).filter((t) => !(t in keys))) {
+      const path = keyPath(["pagerdutyRoutingKeys", team]);
       problems.push({
-        path: `pagerdutyRoutingKeys.${team}`,
+        path,
         value: undefined,
-        allowed: `a key for team ${team}, which pages through PagerDuty (pulumi config set --secret --path 'pagerdutyRoutingKeys.${team}' <key>)`,
+        allowed: `a key for team ${team}, which pages through PagerDuty (pulumi config set --secret --path '${path}' <key>)`,
       });
     }
   }
-  if (problems.length > 0) throw new ConfigError(problems, source);
-  return (result as { data: StackSecrets }).data;
+  if (!result.ok || problems.length > 0) throw new ConfigError(problems, source);
+  return result.data;
 }
 
 /** Teams that page: the owner of each service and the platform team; each needs its own PagerDuty routing key. */
@@ -185,25 +124,37 @@ export function pagerdutyTeams(c: StackConfig): string[] {
   return [...new Set([...Object.values(c.alerting.owners), c.alerting.platformTeam])].sort();
 }
 
+/** A problem whose value is a secret: the line says a value was given, never what it was. */
+function withoutValue(p: ConfigProblem): ConfigProblem {
+  return { ...p, value: p.value === undefined ? undefined : "(secret, not shown)" };
+}
+
 /**
  * Reads the project's config namespace: objects stay objects, scalars stay scalars. A credential written in plaintext
- * is refused, since anyone who can read the stack file could read it.
+ * is refused, since anyone who can read the stack file could read it. `secretPaths` are the key paths of the other
+ * keys set with --secret (a credential under a misspelt name lands here), whose values no problem line may show.
  */
-function readNamespace(project: string): { plain: Record<string, unknown>; secret: Record<string, unknown>; problems: ConfigProblem[] } {
+function readNamespace(project: string): { plain: Record<string, unknown>; secret: Record<string, unknown>; secretPaths: string[]; problems: ConfigProblem[] } {
   const prefix = `${project}:`;
   const plain: Record<string, unknown> = {};
   const secret: Record<string, unknown> = {};
+  const secretPaths: string[] = [];
   const problems: ConfigProblem[] = [];
   for (const [key, text] of Object.entries(pulumi.runtime.allConfig())) {
     if (!key.startsWith(prefix)) continue;
     const name = key.slice(prefix.length);
     const value = parseValue(text);
-    if (!(secretKeys as string[]).includes(name)) plain[name] = value;
-    else if (isConfigSecret(key)) secret[name] = value;
+    if (!(secretKeys as string[]).includes(name)) {
+      plain[name] = value;
+      if (isConfigSecret(key)) secretPaths.push(keyPath([name]));
+    } else if (isConfigSecret(key)) secret[name] = value;
     else problems.push({ path: name, value: "(plaintext, not shown)", allowed: `a secret: pulumi config set --secret ${name} <value>` });
   }
-  return { plain, secret, problems };
+  return { plain, secret, secretPaths, problems };
 }
+
+/** Whether a problem's path is `root` or lies under it. */
+const isUnder = (path: string, root: string): boolean => path === root || path.startsWith(`${root}.`) || path.startsWith(`${root}[`);
 
 /** Whether the CLI passed a key as secret; exported by the SDK's runtime but absent from its typings. */
 const isConfigSecret = (runtimeConfig as unknown as { isConfigSecret(key: string): boolean }).isConfigSecret;
@@ -228,7 +179,7 @@ export interface LoadedConfig {
  */
 export function loadStackConfig(): LoadedConfig {
   const source = `config of stack "${pulumi.getStack()}"`;
-  const { plain, secret, problems } = readNamespace(pulumi.getProject());
+  const { plain, secret, secretPaths, problems } = readNamespace(pulumi.getProject());
   let config: StackConfig | undefined;
   let secrets: StackSecrets | undefined;
   for (const step of [
@@ -239,7 +190,7 @@ export function loadStackConfig(): LoadedConfig {
       step();
     } catch (e) {
       if (!(e instanceof ConfigError)) throw e;
-      problems.push(...e.problems);
+      problems.push(...e.problems.map((p) => (secretPaths.some((root) => isUnder(p.path, root)) ? withoutValue(p) : p)));
     }
   }
   if (problems.length > 0 || !config || !secrets) throw new ConfigError(problems, source);

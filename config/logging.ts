@@ -155,11 +155,11 @@ export type LoggingConfig = z.output<typeof logging>;
 export const readableStorageClasses = ["STANDARD_IA", "INTELLIGENT_TIERING", "GLACIER_IR"] as const;
 export type ReadableStorageClass = (typeof readableStorageClasses)[number];
 
-/** Why each class S3 offers but Loki must never use is refused. */
+/** What to use instead of each class S3 offers but Loki must never use, and why. */
 const refusedStorageClasses: Record<string, string> = {
-  GLACIER: "GLACIER objects must be restored before a GET and Loki cannot restore them; use GLACIER_IR",
-  DEEP_ARCHIVE: "DEEP_ARCHIVE objects must be restored before a GET and Loki cannot restore them; use GLACIER_IR",
-  ONEZONE_IA: "ONEZONE_IA keeps one copy in one Availability Zone, so losing that zone loses the logs; use STANDARD_IA",
+  GLACIER: "GLACIER_IR rather than GLACIER: GLACIER objects must be restored before a GET, and Loki cannot restore them",
+  DEEP_ARCHIVE: "GLACIER_IR rather than DEEP_ARCHIVE: DEEP_ARCHIVE objects must be restored before a GET, and Loki cannot restore them",
+  ONEZONE_IA: "STANDARD_IA rather than ONEZONE_IA: ONEZONE_IA keeps one copy in one Availability Zone, so losing that zone loses the logs",
 };
 
 /** Minimum days before a transition into the class (S3 lifecycle constraints) and minimum billed storage days. */

@@ -4,24 +4,18 @@
  * a Kubernetes Secret and read by Alertmanager from files (see `alertmanagerSecretFiles`).
  */
 import { z } from "zod";
+import { promDuration } from "../config/common";
 import { metricContract, serviceKeys } from "./metrics";
-import { show } from "./validation";
 
-const slug = /^[a-z][a-z0-9-]*$/;
-const teamName = z.string().regex(slug, { error: (i) => `${show(i.input)} is not a team name; use lower-case letters, digits and dashes` });
+const teamName = z.string().regex(/^[a-z][a-z0-9-]*$/, "a team name: lower-case letters, digits and dashes, starting with a letter");
 
-/** A Prometheus/Alertmanager duration such as 30s, 5m, 4h, 1d. */
-export const durationSchema = z.string().regex(/^([0-9]+(ms|s|m|h|d|w|y))+$/, {
-  error: (i) => `${show(i.input)} is not a duration; use e.g. 30s, 5m, 4h`,
-});
+const clock = z.string().regex(/^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$/, "a time of day HH:MM from 00:00 to 24:00");
 
-const clock = z.string().regex(/^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$/, {
-  error: (i) => `${show(i.input)} is not a time of day; use HH:MM, 00:00 to 24:00`,
-});
+const isClock = (v: string) => clock.safeParse(v).success;
 
 const weekdayRange = z.string().regex(
   /^(monday|tuesday|wednesday|thursday|friday|saturday|sunday)(:(monday|tuesday|wednesday|thursday|friday|saturday|sunday))?$/,
-  { error: (i) => `${show(i.input)} is not a weekday or range; use e.g. monday:friday` },
+  "a weekday or an inclusive range of weekdays, such as monday or monday:friday",
 );
 
 const timeZone = z.string().refine((tz) => {
@@ -31,7 +25,7 @@ const timeZone = z.string().refine((tz) => {
   } catch {
     return false;
   }
-}, { error: (i) => `${show(i.input)} is not an IANA time zone; use e.g. UTC or Europe/Berlin` });
+}, "an IANA time zone such as UTC or Europe/Berlin");
 
 /** The team that runs the observability stack and receives its health alerts. */
 export const platformTeamDefault = "platform";
@@ -45,7 +39,7 @@ const defaultTeams = Object.fromEntries(
 export const alertingSchema = z.object({
   /** Teams and their Slack channel. Default: one `#alerts-<team>` channel per owner in the metric contract. */
   teams: z.record(teamName, z.object({
-    slackChannel: z.string().regex(/^#[a-z0-9][a-z0-9._-]*$/, { error: (i) => `${show(i.input)} is not a Slack channel; use e.g. #alerts-storage` }),
+    slackChannel: z.string().regex(/^#[a-z0-9][a-z0-9._-]*$/, "a Slack channel such as #alerts-storage: '#', then lower-case letters, digits, '.', '_' or '-'"),
   }).strict()).default(defaultTeams),
   /** Service -> owning team; default: the owner in the metric contract. */
   owners: z.object(Object.fromEntries(serviceKeys.map((s) => [s, teamName.default(defaultOwners[s])])) as Record<(typeof serviceKeys)[number], z.ZodDefault<typeof teamName>>)
@@ -54,23 +48,23 @@ export const alertingSchema = z.object({
   platformTeam: teamName.default(platformTeamDefault),
   /** The on-call mailbox every page is copied to (an audit trail that survives a chat or pager outage). */
   email: z.object({
-    to: z.array(z.email({ error: (i) => `${show(i.input)} is not an email address` })).min(1, { error: () => "needs at least one address" }),
-    from: z.email({ error: (i) => `${show(i.input)} is not an email address` }),
-    smarthost: z.string().regex(/^[A-Za-z0-9.-]+:[0-9]{1,5}$/, { error: (i) => `${show(i.input)} is not host:port` }),
+    to: z.array(z.email("an email address")).min(1, "at least one email address"),
+    from: z.email("an email address"),
+    smarthost: z.string().regex(/^[A-Za-z0-9.-]+:[0-9]{1,5}$/, "the SMTP relay as host:port, such as smtp.example.com:587"),
     /** SMTP login; the password is the `smtp-password` secret. Absent: an unauthenticated relay. */
-    username: z.string().min(1).optional(),
+    username: z.string().min(1, "a non-empty SMTP user name").optional(),
     /** Default true: never send alert contents (hostnames, error text) over plain SMTP. */
     requireTls: z.boolean().default(true),
   }).strict(),
   pagerduty: z.object({
     /** Events API v2 endpoint; EU accounts use https://events.eu.pagerduty.com/v2/enqueue. */
-    url: z.url().default("https://events.pagerduty.com/v2/enqueue"),
+    url: z.url("the URL of the PagerDuty Events API v2, such as https://events.pagerduty.com/v2/enqueue").default("https://events.pagerduty.com/v2/enqueue"),
   }).strict().default({ url: "https://events.pagerduty.com/v2/enqueue" }),
   /**
    * Where info alerts are posted as Alertmanager webhook JSON (e.g. a collector's webhook receiver that turns them
    * into log lines in Loki). Absent: info alerts stay visible in Alertmanager only.
    */
-  infoWebhookUrl: z.url().optional(),
+  infoWebhookUrl: z.url("a URL that accepts Alertmanager webhook JSON").optional(),
   /**
    * Tickets (warning) notify only within these hours when enabled; they stay pending, not lost, and go out when
    * the window opens. Pages are never time-restricted. Default off: the stack cannot know a team's working hours.
@@ -78,22 +72,23 @@ export const alertingSchema = z.object({
   businessHours: z.object({
     enabled: z.boolean().default(false),
     location: timeZone.default("UTC"),
-    weekdays: z.array(weekdayRange).min(1).default(["monday:friday"]),
+    weekdays: z.array(weekdayRange).min(1, "at least one weekday or range of weekdays").default(["monday:friday"]),
     start: clock.default("09:00"),
     end: clock.default("17:00"),
   }).strict().default({ enabled: false, location: "UTC", weekdays: ["monday:friday"], start: "09:00", end: "17:00" }),
+  /** Alertmanager parses these with Prometheus' duration parser, hence the stack-wide duration schema. */
   timings: z.object({
     /** Wait for the rest of an incident's alerts before the first notification; short enough not to delay a page. */
-    groupWait: durationSchema.default("30s"),
+    groupWait: promDuration.default("30s"),
     /** Batch alerts that join an already-notified group. */
-    groupInterval: durationSchema.default("5m"),
+    groupInterval: promDuration.default("5m"),
     repeatInterval: z.object({
       /** Re-notify an unresolved page every 4 h: once per typical on-call handover window. */
-      critical: durationSchema.default("4h"),
+      critical: promDuration.default("4h"),
       /** A ticket reminder once a day is enough; more is noise. */
-      warning: durationSchema.default("24h"),
+      warning: promDuration.default("24h"),
       /** Info alerts are records, not requests: once a week. */
-      info: durationSchema.default("168h"),
+      info: promDuration.default("168h"),
     }).strict().default({ critical: "4h", warning: "24h", info: "168h" }),
   }).strict().default({ groupWait: "30s", groupInterval: "5m", repeatInterval: { critical: "4h", warning: "24h", info: "168h" } }),
 }).strict().superRefine((config, ctx) => {
@@ -103,13 +98,15 @@ export const alertingSchema = z.object({
       ctx.addIssue({
         code: "custom",
         path: key === "platformTeam" ? ["platformTeam"] : ["owners", key],
-        message: `${show(team)} is not a team; allowed: ${Object.keys(config.teams).join(", ")}`,
+        input: team,
+        message: `one of the teams: ${Object.keys(config.teams).join(", ")}`,
       });
     }
   }
   const { start, end } = config.businessHours;
-  if (start >= end) {
-    ctx.addIssue({ code: "custom", path: ["businessHours", "end"], message: `${show(end)} must be after start ${show(start)}` });
+  // Field errors do not stop object refinements in zod v4: compare only times that parsed.
+  if (isClock(start) && isClock(end) && start >= end) {
+    ctx.addIssue({ code: "custom", path: ["businessHours", "end"], input: end, message: `after businessHours.start (${start})` });
   }
 });
 

@@ -2,6 +2,7 @@
  * Public surface of `rules/`: SLOs as data -> Prometheus rule files, the SLO document, and the Alertmanager
  * routing tree.
  */
+import { ConfigError, type ConfigProblem, problem } from "../config/errors";
 import { stackHealthGroups } from "./health";
 import { serviceJob } from "./jobs";
 import { metricContract, serviceKeys, type ServiceKey } from "./metrics";
@@ -68,15 +69,15 @@ function locate(groups: RuleGroup[], where: string): RuleGroup[] {
  * serialises each with `toGoYaml` and mounts them at /etc/prometheus/rules/<file>.
  */
 export function buildRuleFiles(input: RuleFilesInput): Record<string, RuleFile> {
+  const problems: ConfigProblem[] = [];
   for (const key of ["environment", "cluster"] as const) {
-    if (!/^[a-z0-9][a-z0-9-]*$/.test(input[key])) {
-      throw new Error(`rules.${key}: ${JSON.stringify(input[key])} is not a valid name; use lower-case letters, digits and dashes`);
-    }
+    if (!/^[a-z0-9][a-z0-9-]*$/.test(input[key])) problems.push(problem([key], input[key], "a name of lower-case letters, digits and dashes"));
   }
   for (const key of ["prometheus", "alertmanager"] as const) {
     const n = input.replicas[key];
-    if (!Number.isInteger(n) || n < 1) throw new Error(`rules.replicas.${key}: ${n} is not a replica count; allowed: an integer >= 1`);
+    if (!Number.isInteger(n) || n < 1) problems.push(problem(["replicas", key], n, "an integer >= 1"));
   }
+  if (problems.length > 0) throw new ConfigError(problems, "rule files input");
   const where = `${input.environment}/${input.cluster}`;
   const all = slos();
   const files: Record<string, RuleFile> = {};

@@ -3,8 +3,8 @@
  * checks against the metric contract, and the burn-rate policy derived from a spec's period.
  */
 import { z } from "zod";
+import { ConfigError, check, keyPath, problem, type ConfigProblem } from "../config/errors";
 import { contractSeriesNames, formatLe, metricContract, resolveSeries, serviceKeys, type ServiceKey } from "./metrics";
-import { formatIssues, show } from "./validation";
 
 /** Windows over which every SLI error ratio is recorded (sloth/pyrra style `ratio_rate<window>`). */
 export const sliWindows = ["5m", "30m", "1h", "2h", "6h", "1d", "3d"] as const;
@@ -25,19 +25,18 @@ export type Severity = (typeof severities)[number];
 /** Labels every SLO alert sets itself; a spec's routing labels may not override them. */
 export const reservedAlertLabels = ["alertname", "service", "slo", "team", "long_window", "short_window", "component"] as const;
 
-const promName = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
-const labelName = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+const metricName = z.string().regex(/^[a-zA-Z_:][a-zA-Z0-9_:]*$/, "a Prometheus metric name: a letter, '_' or ':', then letters, digits, '_' or ':'");
+const labelName = z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, "a Prometheus label name: a letter or '_', then letters, digits or '_'");
+const slug = (what: string) => z.string().regex(/^[a-z][a-z0-9-]*$/, `${what}: lower-case letters, digits and dashes, starting with a letter`);
 
 const matcherSchema = z.object({
-  label: z.string().regex(labelName, { error: (i) => `${show(i.input)} is not a Prometheus label name` }),
+  label: labelName,
   op: z.enum(["=", "!=", "=~", "!~"]),
   value: z.string(),
 }).strict();
 
 const selectorSchema = z.object({
-  metric: z.string()
-    .min(1, { abort: true, error: () => `"" is empty; a selector needs a metric name from the metric contract` })
-    .regex(promName, { error: (i) => `${show(i.input)} is not a Prometheus metric name` }),
+  metric: z.string().min(1, { abort: true, error: "a metric name from the metric contract" }).pipe(metricName),
   matchers: z.array(matcherSchema).default([]),
 }).strict();
 
@@ -52,46 +51,34 @@ const ratioSliSchema = z.object({
 const latencySliSchema = z.object({
   kind: z.literal("latency"),
   /** Histogram base name (without `_bucket`). */
-  histogram: z.string()
-    .min(1, { abort: true, error: () => `"" is empty; a latency SLI needs a histogram name from the metric contract` })
-    .regex(promName, { error: (i) => `${show(i.input)} is not a Prometheus metric name` }),
+  histogram: z.string().min(1, { abort: true, error: "a latency histogram name from the metric contract" }).pipe(metricName),
   /** The threshold: an exact bucket boundary, as the `le` label value. Faster than or equal to it is good. */
-  le: z.string().min(1, { error: () => `"" is empty; give the bucket boundary, e.g. "0.1"` }),
+  le: z.string().min(1, 'a bucket boundary of the histogram, written as its le label value, such as "0.1"'),
   matchers: z.array(matcherSchema).default([]),
 }).strict();
 
-const routingLabelsSchema = z.record(
-  z.string().regex(labelName, { error: (i) => `${show(i.input)} is not a Prometheus label name` }),
-  z.string(),
-);
+const routingLabelsSchema = z.record(labelName, z.string());
 
-const objectiveError = (i: { input?: unknown }): string =>
-  `${show(i.input)} is outside the open interval (0, 1); write 99.9% as 0.999`;
+const objective = "a number in the open interval (0, 1); write 99.9% as 0.999";
 
 /** The schema of one SLO spec. */
 export const sloSpecSchema = z.object({
-  service: z.enum(serviceKeys, { error: (i) => `${show(i.input)} is not a service; allowed: ${serviceKeys.join(", ")}` }),
+  service: z.enum(serviceKeys),
   /** Unique per service; becomes the `slo` label. */
-  name: z.string().regex(/^[a-z][a-z0-9-]*$/, {
-    error: (i) => `${show(i.input)} is not a valid SLO name; use lower-case letters, digits and dashes`,
-  }),
-  title: z.string().min(1),
-  description: z.string().min(1),
-  objective: z.number({ error: objectiveError }).gt(0, { error: objectiveError }).lt(1, { error: objectiveError }),
-  period: z.string().default("30d").refine((p) => p in sloPeriods, {
-    error: (i) => `${show(i.input)} is not a supported window; allowed: ${Object.keys(sloPeriods).join(", ")}`,
-  }).transform((p) => p as SloPeriod),
-  sli: z.discriminatedUnion("kind", [ratioSliSchema, latencySliSchema], {
-    error: () => `unknown SLI kind; allowed: ratio, latency`,
-  }),
+  name: slug("an SLO name"),
+  title: z.string().min(1, "a non-empty title"),
+  description: z.string().min(1, "a non-empty description"),
+  objective: z.number(objective).gt(0, objective).lt(1, objective),
+  period: z.enum(Object.keys(sloPeriods) as [SloPeriod, ...SloPeriod[]]).default("30d"),
+  sli: z.discriminatedUnion("kind", [ratioSliSchema, latencySliSchema]),
   /** Owning team; defaults to the service's owner in the metric contract. */
-  team: z.string().regex(/^[a-z][a-z0-9-]*$/).optional(),
-  runbookUrl: z.url({ error: (i) => `${show(i.input)} is not a URL` }),
+  team: slug("a team name").optional(),
+  runbookUrl: z.url("the URL of the SLO's runbook"),
   /**
    * Events per second the service must see over an alert's long window before a burn-rate alert may page: below
    * it a handful of failed requests is a large ratio but not an incident.
    */
-  minimumEventRate: z.number().positive({ error: (i) => `${show(i.input)} must be > 0 events per second` }),
+  minimumEventRate: z.number().positive("a number of events per second > 0"),
   /** Extra labels on page and ticket alerts; `severity` is what Alertmanager routes on. */
   routing: z.object({
     page: routingLabelsSchema.default({ severity: "critical" }),
@@ -121,59 +108,57 @@ export function matcherAccepts(matcher: Matcher, value: string): boolean {
   }
 }
 
-function checkMatchers(service: ServiceKey, series: string, matchers: readonly Matcher[], path: string): string[] {
+type Path = readonly (string | number)[];
+
+/** A PromQL label matcher as written in a selector: `code=~"5.."`. */
+const matcherText = (m: Matcher): string => `${m.label}${m.op}${JSON.stringify(m.value)}`;
+
+function checkMatchers(service: ServiceKey, series: string, matchers: readonly Matcher[], path: Path): ConfigProblem[] {
   const resolved = resolveSeries(service, series);
   if (!resolved) return [];
-  const problems: string[] = [];
-  matchers.forEach((m, i) => {
-    const at = `${path}[${i}]`;
+  const { metric } = resolved;
+  const labels = Object.keys(metric.labels).join(", ");
+  const bounds = metric.kind === "histogram" ? metric.buckets.map(formatLe) : [];
+  return matchers.flatMap((m, i): ConfigProblem[] => {
+    const at = [...path, i];
     if (m.label === "job") {
-      problems.push(`${at}: job is set from the service ("${service}"); remove this matcher`);
-      return;
+      return [problem([...at, "label"], m.label, `a label other than job, which the rules set from the service ("${service}"); remove this matcher`)];
     }
     if (m.label === "le") {
-      if (resolved.suffix !== "_bucket") problems.push(`${at}: le only exists on ${resolved.metric.name}_bucket`);
-      else if (m.op !== "=" || !(resolved.metric.kind === "histogram" && resolved.metric.buckets.map(formatLe).includes(m.value))) {
-        const bounds = resolved.metric.kind === "histogram" ? resolved.metric.buckets.map(formatLe).join(", ") : "";
-        problems.push(`${at}: le${m.op}${show(m.value)} is not an exact bucket boundary of ${resolved.metric.name}; allowed: ${bounds}`);
-      }
-      return;
+      if (resolved.suffix !== "_bucket") return [problem([...at, "label"], m.label, `a label of ${series}: ${labels} (le exists only on ${metric.name}_bucket)`)];
+      if (m.op !== "=") return [problem([...at, "op"], m.op, '"=": le selects one exact bucket boundary')];
+      if (!bounds.includes(m.value)) return [problem([...at, "value"], m.value, `an exact bucket boundary of ${metric.name}: ${bounds.join(", ")}`)];
+      return [];
     }
-    const values = resolved.metric.labels[m.label];
-    if (!values) {
-      const known = Object.keys(resolved.metric.labels).join(", ");
-      problems.push(`${at}: ${series} has no label ${show(m.label)}; it has: ${known}`);
-    } else if (!values.some((v) => matcherAccepts(m, v))) {
-      problems.push(`${at}: ${m.label}${m.op}${show(m.value)} matches none of the values of ${m.label} (${values.join(", ")})`);
+    const values = metric.labels[m.label];
+    if (!values) return [problem([...at, "label"], m.label, `a label of ${series}: ${labels}`)];
+    if (!values.some((v) => matcherAccepts(m, v))) {
+      return [problem([...at, "value"], m.value, `a value with which ${m.label}${m.op} selects at least one of ${values.join(", ")}`)];
     }
+    return [];
   });
-  return problems;
 }
 
-function checkSeries(service: ServiceKey, series: string, path: string): string[] {
-  return resolveSeries(service, series)
-    ? []
-    : [`${path}: ${show(series)} is not in the ${service} metric contract; allowed: ${contractSeriesNames(service).join(", ")}`];
+function checkSeries(service: ServiceKey, series: string, path: Path): ConfigProblem[] {
+  return resolveSeries(service, series) ? [] : [problem(path, series, `a series of the ${service} metric contract: ${contractSeriesNames(service).join(", ")}`)];
 }
 
 /** Semantic checks of one parsed spec against the metric contract. */
-function checkAgainstContract(slo: ParsedSlo, at: string): string[] {
-  const problems: string[] = [];
+function checkAgainstContract(slo: ParsedSlo, at: Path): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
   const { sli, service } = slo;
   if (sli.kind === "ratio") {
     for (const key of ["errors", "total"] as const) {
-      problems.push(...checkSeries(service, sli[key].metric, `${at}.sli.${key}.metric`));
-      problems.push(...checkMatchers(service, sli[key].metric, sli[key].matchers, `${at}.sli.${key}.matchers`));
+      problems.push(...checkSeries(service, sli[key].metric, [...at, "sli", key, "metric"]));
+      problems.push(...checkMatchers(service, sli[key].metric, sli[key].matchers, [...at, "sli", key, "matchers"]));
     }
     if (sli.errors.metric === sli.total.metric) {
-      const missing = sli.total.matchers.filter(
-        (t) => !sli.errors.matchers.some((e) => e.label === t.label && e.op === t.op && e.value === t.value),
-      );
+      const path = [...at, "sli", "errors", "matchers"];
+      const missing = sli.total.matchers.filter((t) => !sli.errors.matchers.some((e) => matcherText(e) === matcherText(t)));
       if (missing.length > 0) {
-        problems.push(`${at}.sli.errors.matchers: errors must count a subset of total; add ${missing.map((m) => `${m.label}${m.op}${show(m.value)}`).join(", ")}`);
-      }
-      if (sli.errors.matchers.length === sli.total.matchers.length) {
-        problems.push(`${at}.sli.errors: selects the same series as total, so the error ratio would always be 1`);
+        problems.push(problem(path, sli.errors.matchers, `every matcher of sli.total too, since errors count a subset of total; add ${missing.map(matcherText).join(", ")}`));
+      } else if (sli.errors.matchers.length === sli.total.matchers.length) {
+        problems.push(problem(path, sli.errors.matchers, "matchers narrower than those of sli.total: the same series would make the error ratio always 1"));
       }
     }
   } else {
@@ -181,22 +166,22 @@ function checkAgainstContract(slo: ParsedSlo, at: string): string[] {
     if (!resolved || resolved.metric.kind !== "histogram" || resolved.metric.unit !== "seconds") {
       const latencyHistograms = Object.values(metricContract[service].metrics)
         .filter((m) => m.kind === "histogram" && m.unit === "seconds").map((m) => m.name);
-      problems.push(`${at}.sli.histogram: ${show(sli.histogram)} is not a latency histogram of ${service}; allowed: ${latencyHistograms.join(", ")}`);
+      problems.push(problem([...at, "sli", "histogram"], sli.histogram, `a latency histogram of ${service}: ${latencyHistograms.join(", ")}`));
     } else {
-      const bounds = resolved.metric.kind === "histogram" ? resolved.metric.buckets.map(formatLe) : [];
+      const bounds = resolved.metric.buckets.map(formatLe);
       if (!bounds.includes(sli.le)) {
-        problems.push(`${at}.sli.le: ${show(sli.le)} is not a bucket boundary of ${sli.histogram}; allowed: ${bounds.join(", ")}`);
+        problems.push(problem([...at, "sli", "le"], sli.le, `a bucket boundary of ${sli.histogram}: ${bounds.join(", ")}`));
       }
-      problems.push(...checkMatchers(service, `${sli.histogram}_bucket`, sli.matchers, `${at}.sli.matchers`));
+      problems.push(...checkMatchers(service, `${sli.histogram}_bucket`, sli.matchers, [...at, "sli", "matchers"]));
     }
   }
   for (const kind of ["page", "ticket"] as const) {
     const labels = slo.routing[kind];
     for (const reserved of reservedAlertLabels) {
-      if (reserved in labels) problems.push(`${at}.routing.${kind}.${reserved}: set by the rule generator; remove it`);
+      if (reserved in labels) problems.push(problem([...at, "routing", kind, reserved], labels[reserved], `no ${reserved} label: the rule generator sets it`));
     }
     if (!severities.includes(labels.severity as Severity)) {
-      problems.push(`${at}.routing.${kind}.severity: ${show(labels.severity)} is not a severity; allowed: ${severities.join(", ")}`);
+      problems.push(problem([...at, "routing", kind, "severity"], labels.severity, `one of ${severities.map((v) => JSON.stringify(v)).join(", ")}`));
     }
   }
   return problems;
@@ -206,35 +191,36 @@ function checkAgainstContract(slo: ParsedSlo, at: string): string[] {
  * The hard-failure page must not be more sensitive than the workbook's fast-burn page, or it would page on burns
  * the policy deliberately leaves to tickets; that bounds how low an objective can go.
  */
-function checkAlertPolicy(slo: ParsedSlo, at: string): string[] {
+function checkAlertPolicy(slo: ParsedSlo, at: Path): ConfigProblem[] {
   const fastest = burnWindows[0];
   const threshold = tidy(burnFactor(fastest, slo.period) * errorBudget(slo));
   if (threshold <= hardFailureRatio) return [];
   const lowest = tidy(1 - hardFailureRatio / burnFactor(fastest, slo.period));
-  return [`${at}.objective: ${show(slo.objective)} puts the ${fastest.long}/${fastest.short} page at an error ratio of ${threshold}, above the hard-failure ratio ${hardFailureRatio}; allowed: objectives >= ${lowest} for a ${slo.period} period`];
+  return [problem([...at, "objective"], slo.objective,
+    `at least ${lowest} for a ${slo.period} period: this one puts the ${fastest.long}/${fastest.short} page at an error ratio of ${threshold}, above the hard-failure ratio ${hardFailureRatio}`)];
 }
 
 /**
- * Validates SLO specs and applies defaults. Throws one Error listing every problem (key path, bad value, what is
- * allowed): schema errors, selectors outside the metric contract, thresholds that are not bucket boundaries and
- * duplicate names per service.
+ * Validates SLO specs and applies defaults. Throws a {@link ConfigError} listing every problem (key path, bad value,
+ * what is allowed): schema errors, selectors outside the metric contract, thresholds that are not bucket boundaries
+ * and duplicate names per service.
  */
-export function validateSlos(specs: readonly unknown[]): Slo[] {
-  const problems: string[] = [];
+export function validateSlos(specs: readonly unknown[], source = "SLO list"): Slo[] {
+  const problems: ConfigProblem[] = [];
   const valid: Slo[] = [];
   const seen = new Map<string, number>();
   specs.forEach((spec, index) => {
-    const at = `slos[${index}]`;
-    const parsed = sloSpecSchema.safeParse(spec, { reportInput: true });
-    if (!parsed.success) {
-      problems.push(...formatIssues(at, parsed.error.issues));
+    const at = ["slos", index];
+    const parsed = check(sloSpecSchema, spec, at);
+    if (!parsed.ok) {
+      problems.push(...parsed.problems);
       return;
     }
     const slo = parsed.data;
     const id = `${slo.service}/${slo.name}`;
     const first = seen.get(id);
     if (first !== undefined) {
-      problems.push(`${at}.name: ${show(slo.name)} is already used by slos[${first}] for service ${show(slo.service)}; SLO names must be unique per service`);
+      problems.push(problem([...at, "name"], slo.name, `a name no other SLO of service ${slo.service} uses (${keyPath(["slos", first])} has it)`));
     } else {
       seen.set(id, index);
     }
@@ -242,9 +228,7 @@ export function validateSlos(specs: readonly unknown[]): Slo[] {
     problems.push(...checkAlertPolicy(slo, at));
     valid.push({ ...slo, team: slo.team ?? metricContract[slo.service].owner });
   });
-  if (problems.length > 0) {
-    throw new Error(`Invalid SLO specs (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n${problems.map((p) => `  - ${p}`).join("\n")}`);
-  }
+  if (problems.length > 0) throw new ConfigError(problems, source);
   return valid;
 }
 

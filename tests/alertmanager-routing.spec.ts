@@ -3,7 +3,7 @@ import {
   alertingSchema, alertmanagerSecretFiles, buildAlertmanagerConfig, serviceKeys, toGoYaml,
   type AlertingInput, type AlertmanagerConfig,
 } from "../rules";
-import { formatIssues } from "../rules/validation";
+import { check, formatProblem } from "../config/errors";
 import { amtoolCheckConfig, amtoolRoutesTest } from "./support/prom-tools";
 
 const secretsDir = "/etc/alertmanager/secrets";
@@ -84,20 +84,32 @@ describe("alertmanager: configuration", () => {
 
   it("rejects invalid alerting settings with the key path and what is allowed", () => {
     const issues = (value: unknown): string[] => {
-      const parsed = alertingSchema.safeParse(value, { reportInput: true });
-      assert.equal(parsed.success, false);
-      return formatIssues("alerting", parsed.error?.issues ?? []);
+      const parsed = check(alertingSchema, value, ["alerting"]);
+      assert.equal(parsed.ok, false);
+      return parsed.ok ? [] : parsed.problems.map(formatProblem);
     };
     assert.deepEqual(issues({ email, owners: { ryot: "llm" } }), [
-      'alerting.owners.ryot: "llm" is not a team; allowed: inference, compression, storage, agents, platform',
+      'alerting.owners.ryot: got "llm"; allowed: one of the teams: inference, compression, storage, agents, platform',
     ]);
     assert.deepEqual(issues({ email, timings: { groupWait: "30 seconds" }, businessHours: { location: "Mars/Olympus", start: "18:00", end: "09:00" } }), [
-      'alerting.businessHours.location: "Mars/Olympus" is not an IANA time zone; use e.g. UTC or Europe/Berlin',
-      'alerting.timings.groupWait: "30 seconds" is not a duration; use e.g. 30s, 5m, 4h',
-      'alerting.businessHours.end: "09:00" must be after start "18:00"',
+      'alerting.businessHours.location: got "Mars/Olympus"; allowed: an IANA time zone such as UTC or Europe/Berlin',
+      'alerting.timings.groupWait: got "30 seconds"; allowed: a duration such as 30s, 5m, 12h or 15d',
+      'alerting.businessHours.end: got "09:00"; allowed: after businessHours.start (18:00)',
     ]);
-    assert.deepEqual(issues({ email: { ...email, to: [] } }), ["alerting.email.to: needs at least one address"]);
-    assert.deepEqual(issues({ email, businessHours: { start: "18:00", end: "09:00" } }), ['alerting.businessHours.end: "09:00" must be after start "18:00"']);
+    assert.deepEqual(issues({ email: { ...email, to: [] } }), ["alerting.email.to: got []; allowed: at least one email address"]);
+    assert.deepEqual(issues({ email, businessHours: { start: "18:00", end: "09:00" } }), ['alerting.businessHours.end: got "09:00"; allowed: after businessHours.start (18:00)']);
+    assert.deepEqual(issues({ email: { ...email, from: "not-an-email", to: ["oncall@sigma.example", "pager"] }, businessHours: { start: "9:00", weekdays: ["mon-fri"] } }), [
+      'alerting.email.to[1]: got "pager"; allowed: an email address',
+      'alerting.email.from: got "not-an-email"; allowed: an email address',
+      'alerting.businessHours.weekdays[0]: got "mon-fri"; allowed: a weekday or an inclusive range of weekdays, such as monday or monday:friday',
+      'alerting.businessHours.start: got "9:00"; allowed: a time of day HH:MM from 00:00 to 24:00',
+    ]);
+    const owners = { ryot: "ops", sigmalang: "ops", sigmavault: "ops", agents: "ops" };
+    assert.deepEqual(issues({ email, teams: { "On Call": { slackChannel: "#oncall" }, ops: { slackChannel: "alerts" } }, owners, platformTeam: "On Call" }), [
+      'alerting.teams["On Call"]: got "On Call"; allowed: a team name: lower-case letters, digits and dashes, starting with a letter',
+      'alerting.teams.ops.slackChannel: got "alerts"; allowed: a Slack channel such as #alerts-storage: \'#\', then lower-case letters, digits, \'.\', \'_\' or \'-\'',
+      'alerting.platformTeam: got "On Call"; allowed: a team name: lower-case letters, digits and dashes, starting with a letter',
+    ]);
   });
 });
 

@@ -1,7 +1,9 @@
 import * as assert from "assert";
 import { z } from "zod";
 import { ConfigError, validateSecrets, validateStackConfig } from "../config";
+import { check, describeValue, keyPath, validate } from "../config/errors";
 import { pinnedImage, res, statefulWorkload, workload } from "../config/common";
+import { synthStack } from "../scripts/synth";
 import { stackValues } from "./support/harness";
 
 /** Validates and returns the thrown ConfigError's lines (one per problem). */
@@ -45,12 +47,14 @@ describe("stack config validation", () => {
     {
       title: "a misspelt top-level key",
       edit: (v) => (v.monitorng = {}),
-      expect: ["- monitorng: got nothing (the key is missing); allowed: no such key (monitorng); check the spelling against config.ts"],
+      expect: [
+        "- monitorng: got {}; allowed: one of the keys environment, cluster, namespaces, storageClass, network, ingress, monitoring, tracing, logging, archive, alerting",
+      ],
     },
     {
       title: "a misspelt nested key",
       edit: (v) => (v.ingress.tlsSecret = "x"),
-      expect: ["- ingress.tlsSecret: got nothing (the key is missing); allowed: no such key (tlsSecret); check the spelling against config.ts"],
+      expect: ['- ingress.tlsSecret: got "x"; allowed: one of the keys className, clusterIssuer, tlsSecretName, hosts, auth'],
     },
     {
       title: "a cluster name that is not a DNS label",
@@ -94,7 +98,32 @@ describe("stack config validation", () => {
     {
       title: "an API server CIDR that is not a CIDR",
       edit: (v) => (v.network.apiServerCidrs = ["10.0.0.1"]),
-      expect: ['- network.apiServerCidrs.0: got "10.0.0.1"; allowed: an IPv4 CIDR block such as 10.0.0.0/16'],
+      expect: ['- network.apiServerCidrs[0]: got "10.0.0.1"; allowed: an IPv4 CIDR block such as 10.0.0.0/16'],
+    },
+    {
+      title: "a label value that is not a string, under a key with dots",
+      edit: (v) => (v.network.serviceNamespaceLabels = { "observability.sigma.dev/monitored": true }),
+      expect: ['- network.serviceNamespaceLabels["observability.sigma.dev/monitored"]: got true; allowed: a value of type string'],
+    },
+    {
+      title: "an alerting sender that is not an email address",
+      edit: (v) => (v.alerting.email.from = "not-an-email"),
+      expect: ['- alerting.email.from: got "not-an-email"; allowed: an email address'],
+    },
+    {
+      title: "a service owned by a team that is not defined",
+      edit: (v) => (v.alerting.owners = { ryot: "nobody" }),
+      expect: ['- alerting.owners.ryot: got "nobody"; allowed: one of the teams: inference, compression, storage, agents, platform'],
+    },
+    {
+      title: "an OpenSearch zone count other than 2 or 3",
+      edit: (v) => (v.tracing.jaeger.storage.zoneCount = 1),
+      expect: ["- tracing.jaeger.storage.zoneCount: got 1; allowed: one of 2, 3"],
+    },
+    {
+      title: "a fractional replica count",
+      edit: (v) => (v.monitoring.alertmanager.replicas = 2.5),
+      expect: ["- monitoring.alertmanager.replicas: got 2.5; allowed: an integer"],
     },
     {
       title: "an empty list of API server CIDRs",
@@ -144,6 +173,14 @@ describe("stack config validation", () => {
     });
   }
 
+  it("reports every misspelt key of an object on its own line, with the value written there", () => {
+    const lines = problems(edited((v) => (v.storageClass = { ...v.storageClass, iop: 4000, throughput: 250 })));
+    assert.deepStrictEqual(lines, [
+      "- storageClass.iop: got 4000; allowed: one of the keys name, kmsKeyArn, iops, throughputMiBps",
+      "- storageClass.throughput: got 250; allowed: one of the keys name, kmsKeyArn, iops, throughputMiBps",
+    ]);
+  });
+
   it("lists every problem of a config at once, with the source named", () => {
     try {
       validateStackConfig(edited((v) => ((v.environment = "qa"), (v.cluster.region = "x"), (v.storageClass.iops = 1))), "config of stack \"prod\"");
@@ -158,12 +195,8 @@ describe("stack config validation", () => {
 
 describe("shared schema blocks", () => {
   const parse = (schema: z.ZodType, value: unknown) => {
-    try {
-      validateWith(schema, value);
-      return [];
-    } catch (e) {
-      return (e as ConfigError).problems.map((p) => `${p.path}: ${p.allowed}`);
-    }
+    const result = check(schema, value);
+    return result.ok ? [] : result.problems.map((p) => `${p.path}: ${p.allowed}`);
   };
 
   it("keeps a PodDisruptionBudget from allowing every replica down", () => {
@@ -219,11 +252,76 @@ describe("secret config validation", () => {
   });
 });
 
-function validateWith(schema: z.ZodType, value: unknown) {
-  const r = schema.safeParse(value, { reportInput: true });
-  if (r.success) return r.data;
-  throw new ConfigError(
-    r.error.issues.map((i) => ({ path: i.path.join(".") || "(root)", value: (i as { input?: unknown }).input, allowed: i.code === "invalid_type" ? `a value of type ${i.expected}` : i.message })),
-    "value",
-  );
-}
+describe("loading the stack config", () => {
+  it("never shows the value of a key set as a secret, even under a name the config does not know", async () => {
+    const leaked = "https://hooks.slack.com/services/T0/B0/must-not-be-printed";
+    const error = await synthStack({ stack: "staging", secrets: { slackWebhookURL: leaked } }).then(
+      () => assert.fail("a misspelt secret key was accepted"),
+      (e: unknown) => e,
+    );
+    assert.ok(error instanceof ConfigError, `expected a ConfigError, got ${error}`);
+    assert.deepStrictEqual(error.problems.map((p) => p.path), ["slackWebhookURL"]);
+    assert.strictEqual(error.problems[0].value, "(secret, not shown)");
+    assert.ok(!error.message.includes("must-not-be-printed"), error.message);
+  });
+});
+
+describe("validation problems (config/errors.ts)", () => {
+  it("writes key paths the way `pulumi config set --path` reads them", () => {
+    assert.strictEqual(keyPath(["network", "apiServerCidrs", 0]), "network.apiServerCidrs[0]");
+    assert.strictEqual(keyPath(["archive", "transitions", 1, "days"]), "archive.transitions[1].days");
+    assert.strictEqual(keyPath(["slos", 2, "objective"]), "slos[2].objective");
+    assert.strictEqual(keyPath(["teams", "on-call", "slackChannel"]), "teams.on-call.slackChannel");
+    assert.strictEqual(keyPath(["labels", "app.kubernetes.io/name"]), 'labels["app.kubernetes.io/name"]');
+    assert.strictEqual(keyPath(["labels", 'say "hi"', 0]), 'labels["say \\"hi\\""][0]');
+    assert.strictEqual(keyPath(["*"]), '["*"]');
+    assert.strictEqual(keyPath([]), "(root)");
+  });
+
+  it("shows the value given, cut at 120 characters, and says when the key is missing", () => {
+    assert.strictEqual(describeValue(undefined), "nothing (the key is missing)");
+    assert.strictEqual(describeValue(null), "null");
+    assert.strictEqual(describeValue("10.0.0.1"), '"10.0.0.1"');
+    const long = describeValue("x".repeat(200));
+    assert.strictEqual(long.length, 120);
+    assert.strictEqual(long, `"${"x".repeat(116)}...`);
+  });
+
+  it("words zod's built-in issues as what is allowed, and keeps a schema's own message", () => {
+    const schema = z.strictObject({
+      count: z.number().int().min(1),
+      name: z.string().min(1),
+      names: z.array(z.string()).min(2).max(3),
+      mode: z.enum(["a", "b"]),
+      zones: z.union([z.literal(2), z.literal(3)]),
+      url: z.url(),
+      tag: z.string().regex(/^v\d+$/),
+      own: z.number().min(1, "an integer >= 1 (one replica at least)"),
+    });
+    const result = check(schema, { count: 0.5, name: "", names: ["x"], mode: "c", zones: 4, url: "nope", tag: "1", own: 0, extra: true }, ["section"]);
+    assert.ok(!result.ok);
+    assert.deepStrictEqual(result.problems, [
+      { path: "section.count", value: 0.5, allowed: "an integer" },
+      { path: "section.name", value: "", allowed: "a non-empty string" },
+      { path: "section.names", value: ["x"], allowed: "at least 2 items" },
+      { path: "section.mode", value: "c", allowed: 'one of "a", "b"' },
+      { path: "section.zones", value: 4, allowed: "one of 2, 3" },
+      { path: "section.url", value: "nope", allowed: "a URL" },
+      { path: "section.tag", value: "1", allowed: "a string matching /^v\\d+$/" },
+      { path: "section.own", value: 0, allowed: "an integer >= 1 (one replica at least)" },
+      { path: "section.extra", value: true, allowed: "one of the keys count, name, names, mode, zones, url, tag, own" },
+    ]);
+  });
+
+  it("reports the discriminator a user wrote, not the whole object", () => {
+    const auth = z.discriminatedUnion("mode", [z.strictObject({ mode: z.literal("basic") }), z.strictObject({ mode: z.literal("oauth") })]);
+    assert.deepStrictEqual(check(auth, { mode: "none", secret: "s" }, ["auth"]), {
+      ok: false,
+      problems: [{ path: "auth.mode", value: "none", allowed: 'one of "basic", "oauth"' }],
+    });
+    assert.throws(
+      () => validate(auth, { mode: "none" }, "auth settings", ["auth"]),
+      (e: unknown) => e instanceof ConfigError && e.message === 'auth settings is invalid (1 problem):\n  - auth.mode: got "none"; allowed: one of "basic", "oauth"',
+    );
+  });
+});

@@ -123,7 +123,7 @@ describe("config: monitoring section", () => {
       },
     ]);
     assert.deepEqual(problems({ prometheus: { retension: "15d" } }), [
-      { path: "monitoring.prometheus.retension", value: undefined, allowed: "no such key (retension); check the spelling against config.ts" },
+      { path: "monitoring.prometheus.retension", value: "15d", allowed: "one of the keys replicas, resources, maxUnavailable, storage, retention" },
     ]);
   });
 
@@ -144,21 +144,21 @@ describe("config: monitoring section", () => {
       { path: "monitoring.kubelet.verifyTls", value: "false", allowed: "true or false (false skips verification of the kubelets' serving certificates; see config/monitoring.ts)" },
     ]);
     assert.deepEqual(problems({ kubelet: { nodeCIDRs: nodeCidrs } }), [
-      { path: "monitoring.kubelet.nodeCIDRs", value: undefined, allowed: "no such key (nodeCIDRs); check the spelling against config.ts" },
+      { path: "monitoring.kubelet.nodeCIDRs", value: nodeCidrs, allowed: "one of the keys enabled, verifyTls, nodeCidrs" },
       { path: "monitoring.kubelet.nodeCidrs", value: undefined, allowed: required },
     ]);
   });
 
   it("rejects node CIDRs that are malformed, wider than /8 or not a network address, naming each by index", () => {
     assert.deepEqual(problems({ kubelet: { nodeCidrs: ["10.20.0.0/19", "10.20.1.5/19", "0.0.0.0/0", "10.300.0.0/16", "10.20.0.0"] } }), [
-      { path: "monitoring.kubelet.nodeCidrs.1", value: "10.20.1.5/19", allowed: "the block's network address, 10.20.0.0/19: host bits are set" },
+      { path: "monitoring.kubelet.nodeCidrs[1]", value: "10.20.1.5/19", allowed: "the block's network address, 10.20.0.0/19: host bits are set" },
       {
-        path: "monitoring.kubelet.nodeCidrs.2",
+        path: "monitoring.kubelet.nodeCidrs[2]",
         value: "0.0.0.0/0",
         allowed: "a prefix of /8 or longer: a wider block includes public addresses, and node subnets are private",
       },
-      { path: "monitoring.kubelet.nodeCidrs.3", value: "10.300.0.0/16", allowed: "an IPv4 CIDR block such as 10.10.0.0/19" },
-      { path: "monitoring.kubelet.nodeCidrs.4", value: "10.20.0.0", allowed: "an IPv4 CIDR block such as 10.10.0.0/19" },
+      { path: "monitoring.kubelet.nodeCidrs[3]", value: "10.300.0.0/16", allowed: "an IPv4 CIDR block such as 10.10.0.0/19" },
+      { path: "monitoring.kubelet.nodeCidrs[4]", value: "10.20.0.0", allowed: "an IPv4 CIDR block such as 10.10.0.0/19" },
     ]);
   });
 

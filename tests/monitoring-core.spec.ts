@@ -475,6 +475,11 @@ describe("alertmanagerSecretData", () => {
 
   it("names the team whose PagerDuty key is missing", async () => {
     const { storage: _omitted, ...rest } = routingKeys;
-    await assert.rejects(resolve(alertmanagerSecretData(alerting, secrets(rest, "pw"))), /^Error: pagerdutyRoutingKeys\.storage: got nothing/);
+    await assert.rejects(resolve(alertmanagerSecretData(alerting, secrets(rest, "pw"))), {
+      name: "ConfigError",
+      message:
+        "secret config is invalid (1 problem):\n  - pagerdutyRoutingKeys.storage: got nothing (the key is missing); allowed: the PagerDuty Events v2 key of team storage " +
+        "(pulumi config set --secret --path 'pagerdutyRoutingKeys.storage' <key>)",
+    });
   });
 });

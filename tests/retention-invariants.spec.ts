@@ -1,5 +1,6 @@
 import * as assert from "assert";
 import { ConfigError, validateStackConfig } from "../config";
+import { problem } from "../config/errors";
 import { durationSeconds } from "../config/common";
 import { chunkPrefixes, expirationDays, indexPrefix, longestRetentionSeconds, retentionInvariants } from "../config/logging";
 import { stackValues } from "./support/harness";
@@ -22,7 +23,7 @@ function problems(edit: (v: Record<string, any>) => void): string[] {
   try {
     const config = validateStackConfig(v, "test config");
     const cross = retentionInvariants(config);
-    error = new ConfigError(cross.map((p) => ({ path: p.path.join("."), value: p.input, allowed: p.message })), "test config");
+    error = new ConfigError(cross.map((p) => problem(p.path, p.input, p.message)), "test config");
     if (cross.length === 0) return [];
   } catch (e) {
     error = e;
@@ -78,51 +79,51 @@ describe("retention invariants", () => {
     {
       title: "transition to GLACIER (needs a restore before a GET)",
       edit: (v) => (v.archive.transitions = [{ days: 30, storageClass: "GLACIER" }]),
-      expect: ['- archive.transitions.0.storageClass: got "GLACIER"; allowed: GLACIER objects must be restored before a GET and Loki cannot restore them; use GLACIER_IR'],
+      expect: ['- archive.transitions[0].storageClass: got "GLACIER"; allowed: GLACIER_IR rather than GLACIER: GLACIER objects must be restored before a GET, and Loki cannot restore them'],
     },
     {
       title: "transition to DEEP_ARCHIVE",
       edit: (v) => (v.archive.transitions = [{ days: 0, storageClass: "INTELLIGENT_TIERING" }, { days: 180, storageClass: "DEEP_ARCHIVE" }]),
-      expect: ['- archive.transitions.1.storageClass: got "DEEP_ARCHIVE"; allowed: DEEP_ARCHIVE objects must be restored before a GET and Loki cannot restore them; use GLACIER_IR'],
+      expect: ['- archive.transitions[1].storageClass: got "DEEP_ARCHIVE"; allowed: GLACIER_IR rather than DEEP_ARCHIVE: DEEP_ARCHIVE objects must be restored before a GET, and Loki cannot restore them'],
     },
     {
       title: "transition to ONEZONE_IA (one zone's loss loses the logs)",
       edit: (v) => (v.archive.transitions = [{ days: 30, storageClass: "ONEZONE_IA" }]),
       expect: [
-        '- archive.transitions.0.storageClass: got "ONEZONE_IA"; allowed: ONEZONE_IA keeps one copy in one Availability Zone, so losing that zone loses the logs; use STANDARD_IA',
+        '- archive.transitions[0].storageClass: got "ONEZONE_IA"; allowed: STANDARD_IA rather than ONEZONE_IA: ONEZONE_IA keeps one copy in one Availability Zone, so losing that zone loses the logs',
       ],
     },
     {
       title: "an unknown storage class",
       edit: (v) => (v.archive.transitions = [{ days: 30, storageClass: "ARCHIVE_ACCESS" }]),
-      expect: ['- archive.transitions.0.storageClass: got "ARCHIVE_ACCESS"; allowed: one of STANDARD_IA, INTELLIGENT_TIERING, GLACIER_IR (classes Loki can read in milliseconds)'],
+      expect: ['- archive.transitions[0].storageClass: got "ARCHIVE_ACCESS"; allowed: one of STANDARD_IA, INTELLIGENT_TIERING, GLACIER_IR (classes Loki can read in milliseconds)'],
     },
     {
       title: "STANDARD_IA before 30 days",
       edit: (v) => (v.archive.transitions = [{ days: 7, storageClass: "STANDARD_IA" }]),
-      expect: ["- archive.transitions.0.days: got 7; allowed: at least 30 for STANDARD_IA (S3 lifecycle: objects stay 30 days in STANDARD first)"],
+      expect: ["- archive.transitions[0].days: got 7; allowed: at least 30 for STANDARD_IA (S3 lifecycle: objects stay 30 days in STANDARD first)"],
     },
     {
       title: "a transition against S3's waterfall (Intelligent-Tiering -> Standard-IA)",
       edit: (v) => (v.archive.transitions = [{ days: 0, storageClass: "INTELLIGENT_TIERING" }, { days: 60, storageClass: "STANDARD_IA" }]),
       expect: [
-        '- archive.transitions.1.storageClass: got "STANDARD_IA"; allowed: a class after INTELLIGENT_TIERING in S3\'s transition order (STANDARD_IA -> INTELLIGENT_TIERING -> GLACIER_IR)',
+        '- archive.transitions[1].storageClass: got "STANDARD_IA"; allowed: a class after INTELLIGENT_TIERING in S3\'s transition order (STANDARD_IA -> INTELLIGENT_TIERING -> GLACIER_IR)',
       ],
     },
     {
       title: "GLACIER_IR less than 30 days after STANDARD_IA",
       edit: (v) => (v.archive.transitions = [{ days: 30, storageClass: "STANDARD_IA" }, { days: 45, storageClass: "GLACIER_IR" }]),
-      expect: ["- archive.transitions.1.days: got 45; allowed: at least 60 (30 days after the STANDARD_IA transition)"],
+      expect: ["- archive.transitions[1].days: got 45; allowed: at least 60 (30 days after the STANDARD_IA transition)"],
     },
     {
       title: "GLACIER_IR so late its 90-day minimum outlasts the object",
       edit: (v) => (v.archive.transitions = [{ days: 300, storageClass: "GLACIER_IR" }]),
-      expect: ["- archive.transitions.0.days: got 300; allowed: at most 283: chunks expire after 373 days and GLACIER_IR bills at least 90 days of storage"],
+      expect: ["- archive.transitions[0].days: got 300; allowed: at most 283: chunks expire after 373 days and GLACIER_IR bills at least 90 days of storage"],
     },
     {
       title: "a transition on or after expiration",
       edit: (v) => (v.archive.transitions = [{ days: 400, storageClass: "INTELLIGENT_TIERING" }]),
-      expect: ["- archive.transitions.0.days: got 400; allowed: at most 372: chunks expire after 373 days"],
+      expect: ["- archive.transitions[0].days: got 400; allowed: at most 372: chunks expire after 373 days"],
     },
     {
       title: "retention below Loki's 24h minimum",
@@ -132,7 +133,7 @@ describe("retention invariants", () => {
     {
       title: "a per-stream retention below 24h",
       edit: (v) => (v.logging = { retention: { streams: [{ selector: '{level="debug"}', priority: 1, period: "6h" }] } }),
-      expect: ['- logging.retention.streams.0.period: got "6h"; allowed: at least 24h (one index period; Loki\'s minimum retention)'],
+      expect: ['- logging.retention.streams[0].period: got "6h"; allowed: at least 24h (one index period; Loki\'s minimum retention)'],
     },
     {
       title: "a hot window memcached would read as an absolute time",
@@ -174,7 +175,7 @@ describe("retention invariants", () => {
       title: "a stream selector Loki's env expansion would rewrite",
       edit: (v) => (v.logging = { retention: { streams: [{ selector: '{app=~"api$"}', priority: 1, period: "30d" }] } }),
       expect: [
-        '- logging.retention.streams.0.selector: got "{app=~\\"api$\\"}"; allowed: a stream selector of label matchers such as {namespace="dev"}, without "$" (Loki reads its config with -config.expand-env)',
+        '- logging.retention.streams[0].selector: got "{app=~\\"api$\\"}"; allowed: a stream selector of label matchers such as {namespace="dev"}, without "$" (Loki reads its config with -config.expand-env)',
       ],
     },
   ];

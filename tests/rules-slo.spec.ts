@@ -7,6 +7,7 @@ import { formatLe, resolveSeries } from "../rules/metrics";
 import { leMatcher, presenceSelectors, renderSelector } from "../rules/promql";
 import { burnFactor, burnWindows, hardFailureRatio, matcherAccepts } from "../rules/slo";
 import { isAlertingRule } from "../rules/types";
+import { ConfigError, formatProblem } from "../config/errors";
 
 const input = { environment: "prod", cluster: "eks-prod", replicas: { prometheus: 2, alertmanager: 3 } };
 const validSpec: SloSpec = {
@@ -25,14 +26,17 @@ const validSpec: SloSpec = {
 };
 const withSpec = (patch: Record<string, unknown>): unknown => ({ ...validSpec, ...patch });
 
-function rejection(specs: unknown[]): string {
+/** The ConfigError validateSlos throws, as its message and its problem lines. */
+function rejection(specs: unknown[]): { message: string; lines: string[] } {
   try {
     validateSlos(specs);
   } catch (error) {
-    return (error as Error).message;
+    assert.ok(error instanceof ConfigError, `expected a ConfigError, got ${error}`);
+    return { message: error.message, lines: error.problems.map(formatProblem) };
   }
   assert.fail("validateSlos accepted invalid specs");
 }
+const lines = (specs: unknown[]): string[] => rejection(specs).lines;
 
 function allRules(files: Record<string, RuleFile>): (AlertingRule | RecordingRule)[] {
   return Object.values(files).flatMap((f) => f.groups.flatMap((g) => g.rules));
@@ -64,56 +68,100 @@ describe("rules: SLO specs", () => {
   });
 
   it("rejects an objective outside (0, 1) with the key path and value", () => {
-    assert.equal(rejection([withSpec({ objective: 1 })]),
-      "Invalid SLO specs (1 problem):\n  - slos[0].objective: 1 is outside the open interval (0, 1); write 99.9% as 0.999");
-    assert.match(rejection([withSpec({ objective: 0 })]), /slos\[0\]\.objective: 0 is outside the open interval \(0, 1\)/);
-    assert.match(rejection([withSpec({ objective: 99.9 })]), /slos\[0\]\.objective: 99\.9 is outside the open interval \(0, 1\)/);
+    assert.equal(rejection([withSpec({ objective: 1 })]).message,
+      "SLO list is invalid (1 problem):\n  - slos[0].objective: got 1; allowed: a number in the open interval (0, 1); write 99.9% as 0.999");
+    for (const objective of [0, 99.9, "0.999"]) {
+      assert.deepEqual(lines([withSpec({ objective })]), [
+        `slos[0].objective: got ${JSON.stringify(objective)}; allowed: a number in the open interval (0, 1); write 99.9% as 0.999`,
+      ]);
+    }
   });
 
-  it("rejects an unknown period window", () => {
-    assert.equal(rejection([withSpec({ period: "31d" })]),
-      "Invalid SLO specs (1 problem):\n  - slos[0].period: \"31d\" is not a supported window; allowed: 28d, 30d");
+  it("rejects an unknown period window, service or SLI kind", () => {
+    assert.deepEqual(lines([withSpec({ period: "31d" })]), ['slos[0].period: got "31d"; allowed: one of "28d", "30d"']);
+    assert.deepEqual(lines([withSpec({ service: "ryott" })]), ['slos[0].service: got "ryott"; allowed: one of "ryot", "sigmalang", "sigmavault", "agents"']);
+    assert.deepEqual(lines([withSpec({ sli: { kind: "availability" } })]), ['slos[0].sli.kind: got "availability"; allowed: one of "ratio", "latency"']);
   });
 
   it("rejects an empty selector", () => {
     const spec = withSpec({ sli: { kind: "ratio", errors: { metric: "" }, total: { metric: "ryot_requests_total" } } });
-    assert.equal(rejection([spec]),
-      "Invalid SLO specs (1 problem):\n  - slos[0].sli.errors.metric: \"\" is empty; a selector needs a metric name from the metric contract");
+    assert.deepEqual(lines([spec]), ['slos[0].sli.errors.metric: got ""; allowed: a metric name from the metric contract']);
   });
 
   it("rejects duplicate SLO names of one service, and lists every problem at once", () => {
-    const message = rejection([validSpec, withSpec({ objective: 2 }), validSpec, withSpec({ service: "sigmalang" })]);
+    const { message } = rejection([validSpec, withSpec({ objective: 2 }), validSpec, withSpec({ service: "sigmalang" })]);
+    const series = "sigmalang_requests_total, sigmalang_compression_ratio_bucket, sigmalang_compression_ratio_count, sigmalang_compression_ratio_sum";
     assert.equal(message, [
-      "Invalid SLO specs (4 problems):",
-      "  - slos[1].objective: 2 is outside the open interval (0, 1); write 99.9% as 0.999",
-      "  - slos[2].name: \"availability\" is already used by slos[0] for service \"ryot\"; SLO names must be unique per service",
-      "  - slos[3].sli.errors.metric: \"ryot_requests_total\" is not in the sigmalang metric contract; allowed: sigmalang_requests_total, sigmalang_compression_ratio_bucket, sigmalang_compression_ratio_count, sigmalang_compression_ratio_sum",
-      "  - slos[3].sli.total.metric: \"ryot_requests_total\" is not in the sigmalang metric contract; allowed: sigmalang_requests_total, sigmalang_compression_ratio_bucket, sigmalang_compression_ratio_count, sigmalang_compression_ratio_sum",
+      "SLO list is invalid (4 problems):",
+      "  - slos[1].objective: got 2; allowed: a number in the open interval (0, 1); write 99.9% as 0.999",
+      "  - slos[2].name: got \"availability\"; allowed: a name no other SLO of service ryot uses (slos[0] has it)",
+      `  - slos[3].sli.errors.metric: got "ryot_requests_total"; allowed: a series of the sigmalang metric contract: ${series}`,
+      `  - slos[3].sli.total.metric: got "ryot_requests_total"; allowed: a series of the sigmalang metric contract: ${series}`,
     ].join("\n"));
   });
 
-  it("rejects a latency threshold that is not a bucket boundary", () => {
+  it("rejects a latency threshold that is not a bucket boundary, and a histogram that is not a latency", () => {
     const spec = withSpec({ name: "ttft", sli: { kind: "latency", histogram: "ryot_time_to_first_token_seconds", le: "0.2" } });
-    assert.equal(rejection([spec]),
-      "Invalid SLO specs (1 problem):\n  - slos[0].sli.le: \"0.2\" is not a bucket boundary of ryot_time_to_first_token_seconds; allowed: 0.025, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5, 1, 2.5, 5");
+    assert.deepEqual(lines([spec]), [
+      'slos[0].sli.le: got "0.2"; allowed: a bucket boundary of ryot_time_to_first_token_seconds: 0.025, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5, 1, 2.5, 5',
+    ]);
+    const ratio = withSpec({ service: "sigmalang", name: "ratio", sli: { kind: "latency", histogram: "sigmalang_compression_ratio", le: "3" } });
+    assert.deepEqual(lines([ratio]), [
+      `slos[0].sli.histogram: got "sigmalang_compression_ratio"; allowed: a latency histogram of sigmalang: ${
+        Object.values(metricContract.sigmalang.metrics).filter((m) => m.kind === "histogram" && m.unit === "seconds").map((m) => m.name).join(", ")}`,
+    ]);
   });
 
   it("rejects selectors that cannot match the contract or would make a meaningless ratio", () => {
-    const noMatch = withSpec({ sli: { kind: "ratio", errors: { metric: "ryot_requests_total", matchers: [{ label: "code", op: "=~", value: "6.." }] }, total: { metric: "ryot_requests_total" } } });
-    assert.match(rejection([noMatch]), /slos\[0\]\.sli\.errors\.matchers\[0\]: code=~"6\.\." matches none of the values of code/);
-    const notSubset = withSpec({ sli: { kind: "ratio", errors: { metric: "ryot_requests_total", matchers: [{ label: "code", op: "=~", value: "5.." }] }, total: { metric: "ryot_requests_total", matchers: [{ label: "route", op: "=", value: "/v1/embeddings" }] } } });
-    assert.match(rejection([notSubset]), /slos\[0\]\.sli\.errors\.matchers: errors must count a subset of total; add route="\/v1\/embeddings"/);
-    const jobMatcher = withSpec({ sli: { kind: "ratio", errors: { metric: "ryot_requests_total", matchers: [{ label: "job", op: "=", value: "x" }] }, total: { metric: "ryot_requests_total" } } });
-    assert.match(rejection([jobMatcher]), /slos\[0\]\.sli\.errors\.matchers\[0\]: job is set from the service \("ryot"\); remove this matcher/);
+    const ratio = (errors: unknown[], total: unknown[] = []) =>
+      withSpec({ sli: { kind: "ratio", errors: { metric: "ryot_requests_total", matchers: errors }, total: { metric: "ryot_requests_total", matchers: total } } });
+    const codes = "200, 201, 400, 404, 429, 500, 502, 503, 504";
+    assert.deepEqual(lines([ratio([{ label: "code", op: "=~", value: "6.." }])]), [
+      `slos[0].sli.errors.matchers[0].value: got "6.."; allowed: a value with which code=~ selects at least one of ${codes}`,
+    ]);
+    assert.deepEqual(lines([ratio([{ label: "code", op: "=~", value: "5.." }], [{ label: "route", op: "=", value: "/v1/embeddings" }])]), [
+      'slos[0].sli.errors.matchers: got [{"label":"code","op":"=~","value":"5.."}]; allowed: every matcher of sli.total too, since errors count a subset of total; add route="/v1/embeddings"',
+    ]);
+    assert.deepEqual(lines([ratio([{ label: "code", op: "=~", value: "5.." }], [{ label: "code", op: "=~", value: "5.." }])]), [
+      'slos[0].sli.errors.matchers: got [{"label":"code","op":"=~","value":"5.."}]; allowed: matchers narrower than those of sli.total: the same series would make the error ratio always 1',
+    ]);
+    assert.deepEqual(lines([ratio([{ label: "job", op: "=", value: "x" }])]), [
+      'slos[0].sli.errors.matchers[0].label: got "job"; allowed: a label other than job, which the rules set from the service ("ryot"); remove this matcher',
+    ]);
+    assert.deepEqual(lines([ratio([{ label: "status", op: "=", value: "500" }, { label: "le", op: "=", value: "0.1" }])]), [
+      'slos[0].sli.errors.matchers[0].label: got "status"; allowed: a label of ryot_requests_total: route, code',
+      'slos[0].sli.errors.matchers[1].label: got "le"; allowed: a label of ryot_requests_total: route, code (le exists only on ryot_requests_total_bucket)',
+    ]);
+    assert.deepEqual(lines([ratio([{ label: "code", op: "~", value: "5.." }, { label: "1code", op: "=", value: "5.." }])]), [
+      'slos[0].sli.errors.matchers[0].op: got "~"; allowed: one of "=", "!=", "=~", "!~"',
+      "slos[0].sli.errors.matchers[1].label: got \"1code\"; allowed: a Prometheus label name: a letter or '_', then letters, digits or '_'",
+    ]);
+  });
+
+  it("rejects an le matcher on a latency SLI that is not one exact bucket boundary", () => {
+    const latency = (matchers: unknown[]) =>
+      withSpec({ name: "ttft", sli: { kind: "latency", histogram: "ryot_time_to_first_token_seconds", le: "0.1", matchers } });
+    assert.deepEqual(lines([latency([{ label: "le", op: "=~", value: "0.1" }])]), [
+      'slos[0].sli.matchers[0].op: got "=~"; allowed: "=": le selects one exact bucket boundary',
+    ]);
+    assert.deepEqual(lines([latency([{ label: "le", op: "=", value: "0.2" }])]), [
+      'slos[0].sli.matchers[0].value: got "0.2"; allowed: an exact bucket boundary of ryot_time_to_first_token_seconds: 0.025, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5, 1, 2.5, 5',
+    ]);
   });
 
   it("rejects routing labels that override generated ones and objectives too low for the alert policy", () => {
-    assert.match(rejection([withSpec({ routing: { page: { severity: "critical", slo: "x" } } })]),
-      /slos\[0\]\.routing\.page\.slo: set by the rule generator; remove it/);
-    assert.match(rejection([withSpec({ routing: { ticket: { severity: "low" } } })]),
-      /slos\[0\]\.routing\.ticket\.severity: "low" is not a severity; allowed: critical, warning, info/);
-    assert.match(rejection([withSpec({ objective: 0.95 })]),
-      /slos\[0\]\.objective: 0\.95 puts the 1h\/5m page at an error ratio of 0\.72, above the hard-failure ratio 0\.15; allowed: objectives >= 0\.989583333333 for a 30d period/);
+    assert.deepEqual(lines([withSpec({ routing: { page: { severity: "critical", slo: "x" } } })]), [
+      'slos[0].routing.page.slo: got "x"; allowed: no slo label: the rule generator sets it',
+    ]);
+    assert.deepEqual(lines([withSpec({ routing: { ticket: { severity: "low" } } })]), [
+      'slos[0].routing.ticket.severity: got "low"; allowed: one of "critical", "warning", "info"',
+    ]);
+    assert.deepEqual(lines([withSpec({ routing: { page: { "on-call": "yes" } } })]), [
+      "slos[0].routing.page.on-call: got \"on-call\"; allowed: a Prometheus label name: a letter or '_', then letters, digits or '_'",
+    ]);
+    assert.deepEqual(lines([withSpec({ objective: 0.95 })]), [
+      "slos[0].objective: got 0.95; allowed: at least 0.989583333333 for a 30d period: this one puts the 1h/5m page at an error ratio of 0.72, above the hard-failure ratio 0.15",
+    ]);
   });
 
   it("derives the workbook burn factors from the period", () => {
@@ -234,9 +282,12 @@ describe("rules: generated Prometheus rules", () => {
   });
 
   it("rejects an invalid environment or replica count", () => {
-    assert.throws(() => buildRuleFiles({ ...input, environment: "Prod" }), /^Error: rules\.environment: "Prod" is not a valid name/);
-    assert.throws(() => buildRuleFiles({ ...input, replicas: { prometheus: 2, alertmanager: 0 } }),
-      /^Error: rules\.replicas\.alertmanager: 0 is not a replica count; allowed: an integer >= 1$/);
+    assert.throws(() => buildRuleFiles({ ...input, environment: "Prod" }), {
+      message: 'rule files input is invalid (1 problem):\n  - environment: got "Prod"; allowed: a name of lower-case letters, digits and dashes',
+    });
+    assert.throws(() => buildRuleFiles({ ...input, replicas: { prometheus: 2, alertmanager: 0 } }), {
+      message: "rule files input is invalid (1 problem):\n  - replicas.alertmanager: got 0; allowed: an integer >= 1",
+    });
   });
 
   it("documents every SLO with its derived thresholds", () => {

@@ -9,6 +9,7 @@ import { statefulSetArgs, type WorkloadPod } from "../k8s/workload";
 import { topology } from "../topology";
 import { nobody } from "./prometheus";
 import { headlessName } from "./services";
+import { ConfigError, problem } from "../../config/errors";
 
 export const alertmanagerPaths = {
   configDir: "/etc/alertmanager/config",
@@ -130,17 +131,15 @@ export function alertmanagerSecretData(
         if (key === "slack-webhook-url") return [key, slack];
         if (key === "smtp-password") {
           if (smtp === undefined) {
-            throw new Error(`smtpPassword: got nothing (the key is missing); allowed: the password of SMTP user ${alerting.email.username}`);
+            throw new ConfigError([problem(["smtpPassword"], undefined, `the password of SMTP user ${alerting.email.username}`)], "secret config");
           }
           return [key, smtp];
         }
         const team = Object.keys(alerting.teams).find((t) => pagerdutySecretKey(t) === key);
         if (team === undefined) throw new Error(`alertmanager.yml reads the credential file "${key}", which no secret config key provides`);
         if (!(team in pagerduty)) {
-          throw new Error(
-            `pagerdutyRoutingKeys.${team}: got nothing (the key is missing); allowed: the PagerDuty Events v2 key of team ${team} ` +
-              `(pulumi config set --secret --path 'pagerdutyRoutingKeys.${team}' <key>)`,
-          );
+          const allowed = `the PagerDuty Events v2 key of team ${team} (pulumi config set --secret --path 'pagerdutyRoutingKeys.${team}' <key>)`;
+          throw new ConfigError([problem(["pagerdutyRoutingKeys", team], undefined, allowed)], "secret config");
         }
         return [key, pagerduty[team]];
       }),
