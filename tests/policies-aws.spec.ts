@@ -3,24 +3,10 @@ import type { Policies } from "@pulumi/policy";
 import * as policies from "../policies/aws";
 import { type RecordedResource, runPolicies } from "../policies/offline";
 import { aws } from "../policies/tokens";
+import { type Json, recorded, violationMessages } from "./support/policy-fixtures";
 
-type Json = Record<string, any>;
-
-function recorded(type: string, name: string, inputs: Json): RecordedResource {
-  return {
-    type,
-    name,
-    urn: `urn:pulumi:prod::sigma-observability::${type}::${name}`,
-    custom: true,
-    options: { protect: false, retainOnDelete: false, dependsOn: [], ignoreChanges: [] },
-    inputs,
-  };
-}
-
-async function messages(policy: Policies[number], resources: RecordedResource[], environment = "prod") {
-  const report = await runPolicies(resources, { policies: [policy], environment });
-  return report.violations.map((v) => v.message);
-}
+const messages = (policy: Policies[number], resources: RecordedResource[], environment = "prod") =>
+  violationMessages(policy, resources, { environment });
 
 const bucketName = "sigma-prod-loki-chunks";
 const denyInsecure = {

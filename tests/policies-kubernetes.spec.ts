@@ -4,25 +4,14 @@ import { findCredentials } from "../policies/credentials";
 import * as policies from "../policies/kubernetes";
 import { type PolicyPackConfig, type RecordedResource, runPolicies } from "../policies/offline";
 import { k8s } from "../policies/tokens";
+import { type Json, recorded, violationMessages } from "./support/policy-fixtures";
 
-type Json = Record<string, any>;
-
-function recorded(type: string, inputs: Json, name = "test"): RecordedResource {
-  return {
-    type,
-    name,
-    urn: `urn:pulumi:prod::sigma-observability::${type}::${name}`,
-    custom: true,
-    options: { protect: false, retainOnDelete: false, dependsOn: [], ignoreChanges: [] },
-    inputs,
-  };
-}
+/** A resource named "test" unless said otherwise: most checks here need one resource and no name. */
+const resource = (type: string, inputs: Json, name = "test") => recorded(type, name, inputs);
 
 /** Messages one policy reports for one resource, through the offline runner (the same args the CLI builds). */
-async function messages(policy: ResourceValidationPolicy, resource: RecordedResource, config?: PolicyPackConfig) {
-  const report = await runPolicies([resource], { policies: [policy], config, environment: "prod" });
-  return report.violations.map((v) => v.message);
-}
+const messages = (policy: ResourceValidationPolicy, r: RecordedResource, config?: PolicyPackConfig) =>
+  violationMessages(policy, [r], { config });
 
 function hardenedContainer(name: string): Json {
   return {
@@ -62,7 +51,7 @@ function deployment(change: (d: Json) => void = () => {}): RecordedResource {
     },
   };
   change(d);
-  return recorded(k8s.deployment, d, "grafana");
+  return resource(k8s.deployment, d, "grafana");
 }
 
 const main = 'spec.template.spec.containers[0] "grafana"';
@@ -85,7 +74,7 @@ describe("policies: Kubernetes workloads", () => {
       [k8s.cronJob, { kind: "CronJob", spec: { jobTemplate: { spec: { template: { spec: pod } } } } }, "spec.jobTemplate.spec.template.spec"],
     ];
     for (const [type, inputs, path] of cases) {
-      assert.deepEqual(await messages(policies.runAsNonRoot, recorded(type, inputs)), [
+      assert.deepEqual(await messages(policies.runAsNonRoot, resource(type, inputs)), [
         `${path}.containers[0] "grafana": securityContext.runAsUser is 0; must be a non-zero UID`,
       ]);
     }
@@ -177,7 +166,7 @@ describe("policies: Kubernetes workloads", () => {
       const pod = hardenedPodSpec();
       pod.volumes = [{ name: "pods", hostPath: { path, type: "Directory" } }];
       pod.containers[0].volumeMounts = [{ name: "pods", mountPath: "/var/log/pods", readOnly }];
-      return recorded(k8s.daemonSet, { kind: "DaemonSet", metadata: { name, namespace: "log-agents" }, spec: { template: { spec: pod } } });
+      return resource(k8s.daemonSet, { kind: "DaemonSet", metadata: { name, namespace: "log-agents" }, spec: { template: { spec: pod } } });
     }
     it("allows the default allow-listed log agent to read /var/log/pods", async () => {
       assert.deepEqual(await messages(policies.hostPathAllowList, logAgent("/var/log/pods", true)), []);
@@ -262,7 +251,7 @@ describe("policies: Kubernetes workloads", () => {
 
 describe("policies: Kubernetes networking, namespaces and config", () => {
   function ingress(tls: Json[], hosts: Array<string | undefined>): RecordedResource {
-    return recorded(k8s.ingress, {
+    return resource(k8s.ingress, {
       kind: "Ingress",
       metadata: { name: "ui", namespace: "monitoring" },
       spec: { tls, rules: hosts.map((host) => ({ ...(host ? { host } : {}), http: { paths: [] } })) },
@@ -283,7 +272,7 @@ describe("policies: Kubernetes networking, namespaces and config", () => {
 
   it("k8s-no-external-services: ClusterIP passes, LoadBalancer only when allow-listed", async () => {
     const service = (type?: string) =>
-      recorded(k8s.service, { kind: "Service", metadata: { name: "grafana", namespace: "monitoring" }, spec: { ...(type ? { type } : {}), ports: [] } });
+      resource(k8s.service, { kind: "Service", metadata: { name: "grafana", namespace: "monitoring" }, spec: { ...(type ? { type } : {}), ports: [] } });
     assert.deepEqual(await messages(policies.noExternalServices, service()), []);
     assert.deepEqual(await messages(policies.noExternalServices, service("LoadBalancer")), [
       'spec.type is "LoadBalancer"; must be ClusterIP unless monitoring/grafana is in allowedServices',
@@ -294,7 +283,7 @@ describe("policies: Kubernetes networking, namespaces and config", () => {
 
   describe("k8s-namespace-pod-security", () => {
     const namespace = (name: string, levels: Record<string, string>) =>
-      recorded(k8s.namespace, {
+      resource(k8s.namespace, {
         kind: "Namespace",
         metadata: { name, labels: Object.fromEntries(Object.entries(levels).map(([m, l]) => [`pod-security.kubernetes.io/${m}`, l])) },
       });
@@ -315,14 +304,14 @@ describe("policies: Kubernetes networking, namespaces and config", () => {
   });
 
   it("k8s-no-wildcard-rbac", async () => {
-    const role = (rules: Json[]) => recorded(k8s.clusterRole, { kind: "ClusterRole", metadata: { name: "discovery" }, rules });
+    const role = (rules: Json[]) => resource(k8s.clusterRole, { kind: "ClusterRole", metadata: { name: "discovery" }, rules });
     const discovery = { apiGroups: [""], resources: ["pods", "endpoints", "services"], verbs: ["get", "list", "watch"] };
     assert.deepEqual(await messages(policies.noWildcardRbac, role([discovery])), []);
     assert.deepEqual(await messages(policies.noWildcardRbac, role([discovery, { apiGroups: ["*"], resources: ["*"], verbs: ["get"] }])), [
       'rules[1].resources contains "*"; must list only what the role needs',
     ]);
     const binding = (name: string) =>
-      recorded(k8s.clusterRoleBinding, { kind: "ClusterRoleBinding", roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name }, subjects: [] });
+      resource(k8s.clusterRoleBinding, { kind: "ClusterRoleBinding", roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name }, subjects: [] });
     assert.deepEqual(await messages(policies.noWildcardRbac, binding("discovery")), []);
     assert.deepEqual(await messages(policies.noWildcardRbac, binding("cluster-admin")), [
       'roleRef.name is "cluster-admin"; must be a role that lists only what its subjects need',
@@ -330,7 +319,7 @@ describe("policies: Kubernetes networking, namespaces and config", () => {
   });
 
   describe("k8s-configmap-no-credentials", () => {
-    const configMap = (data: Json) => recorded(k8s.configMap, { kind: "ConfigMap", metadata: { name: "cfg", namespace: "monitoring" }, data });
+    const configMap = (data: Json) => resource(k8s.configMap, { kind: "ConfigMap", metadata: { name: "cfg", namespace: "monitoring" }, data });
     it("accepts file and env references to credentials", async () => {
       const alertmanager = [
         "global:",

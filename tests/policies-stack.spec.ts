@@ -14,27 +14,10 @@ import { packName, policies as packPolicies } from "../policies/pack";
 import * as stack from "../policies/stack";
 import { aws, k8s } from "../policies/tokens";
 import { main as policyCli, renderedEnvironment } from "../scripts/policy";
+import { type Json, recorded, stackUrn, violationMessages } from "./support/policy-fixtures";
 
-type Json = Record<string, any>;
-
-const stackUrn = "urn:pulumi:prod::sigma-observability::pulumi:pulumi:Stack::sigma-observability-prod";
-
-function recorded(type: string, name: string, inputs: Json, protect = false): RecordedResource {
-  return {
-    type,
-    name,
-    urn: `urn:pulumi:prod::sigma-observability::${type}::${name}`,
-    parent: stackUrn,
-    custom: true,
-    options: { protect, retainOnDelete: false, dependsOn: [], ignoreChanges: [] },
-    inputs,
-  };
-}
-
-async function messages(policy: Policies[number], resources: RecordedResource[], environment = "prod") {
-  const report = await runPolicies(resources, { policies: [policy], environment });
-  return report.violations.map((v) => v.message);
-}
+const messages = (policy: Policies[number], resources: RecordedResource[], environment = "prod") =>
+  violationMessages(policy, resources, { environment });
 
 const namespace = (name: string, protect = false) => recorded(k8s.namespace, `ns-${name}`, { kind: "Namespace", metadata: { name } }, protect);
 const defaultDeny = (ns: string, spec: Json = { podSelector: {}, policyTypes: ["Ingress", "Egress"] }) =>
