@@ -5,10 +5,13 @@ export interface CredentialFinding {
   what: string;
 }
 
-/** Token formats that are credentials wherever they appear. */
-const tokenPatterns: ReadonlyArray<{ what: string; pattern: RegExp }> = [
+/**
+ * Token formats that are credentials wherever they appear. An AWS access key ID is only an identifier: as the value
+ * of a user-name key (an SES SMTP user name is one) it is allowed; anywhere else it travels with its secret.
+ */
+const tokenPatterns: ReadonlyArray<{ what: string; pattern: RegExp; unlessKey?: RegExp }> = [
   { what: "a PEM private key", pattern: /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/ },
-  { what: "an AWS access key ID", pattern: /\b(?:AKIA|ASIA)[0-9A-Z]{16}\b/ },
+  { what: "an AWS access key ID", pattern: /\b(?:AKIA|ASIA)[0-9A-Z]{16}\b/, unlessKey: /(?:^|[_.-])user(?:_?name)?$/i },
   { what: "a Slack webhook URL", pattern: /https:\/\/hooks\.slack\.com\/services\/[A-Za-z0-9]+\/[A-Za-z0-9]+/ },
   { what: "a Slack token", pattern: /\bxox[abposr]-[A-Za-z0-9-]{10,}/ },
   { what: "a GitHub token", pattern: /\bgh[pousr]_[A-Za-z0-9]{36,}\b/ },
@@ -51,12 +54,12 @@ export function findCredentials(text: string): CredentialFinding[] {
       findings.push({ line, what: "a Pulumi secret value" });
       return;
     }
-    const token = tokenPatterns.find((p) => p.pattern.test(lineText));
+    const match = assignment.exec(lineText);
+    const token = tokenPatterns.find((p) => p.pattern.test(lineText) && !(match && p.unlessKey?.test(match[1])));
     if (token) {
       findings.push({ line, what: token.what });
       return;
     }
-    const match = assignment.exec(lineText);
     if (match && credentialKey.test(match[1]) && !isReference(match[2])) {
       findings.push({ line, what: `a literal value for "${match[1]}"` });
     }

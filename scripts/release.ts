@@ -1,14 +1,20 @@
 /**
- * `npm run release -- --stack <name> [--yes] [--allow-data-loss] [--policy-pack <dir>]`: the pipeline's release step,
- * driven through the Pulumi Automation API (it shells out to the `pulumi` CLI, which must be logged in).
+ * `npm run release -- --stack <name> [--yes] [--allow-data-loss] [--allow-unevaluated-policies] [--policy-pack <dir>]`:
+ * the pipeline's release step, driven through the Pulumi Automation API (it shells out to the `pulumi` CLI, which
+ * must be logged in; the stack must exist).
  *
  * 1. Validates the stack config offline (the same validator the program runs) and stops on any problem.
- * 2. Previews with the CrossGuard pack; a mandatory policy violation stops the release.
+ * 2. Previews with the CrossGuard pack, saving the plan; a mandatory violation stops the release, and so does a
+ *    mandatory policy the analyzer could not evaluate in preview, unless --allow-unevaluated-policies is given.
  * 3. Stops if the plan deletes or replaces a resource that holds data, unless --allow-data-loss is given.
- * 4. Without --yes, stops after printing the plan (a dry run); with it, runs `up` with the same policy pack.
+ * 4. Without --yes, stops after printing the plan (a dry run); with it, runs `up` with the same policy pack,
+ *    constrained to the saved plan.
  */
+import { mkdtempSync } from "fs";
+import { tmpdir } from "os";
 import * as path from "path";
 import { ConfigError, validateStackConfig } from "../config";
+import { policies as packPolicies } from "../policies/pack";
 import { defaultProjectDir } from "./synth";
 import { readStackFile } from "./synth/stack-files";
 
@@ -35,8 +41,10 @@ export interface ReleaseEngine {
 /** Types whose deletion or replacement destroys data (or the key that decrypts it). */
 export const statefulTypes = new Set([
   "aws:s3/bucket:Bucket",
+  "aws:s3/bucketV2:BucketV2",
   "aws:kms/key:Key",
   "aws:rds/instance:Instance",
+  "aws:rds/cluster:Cluster",
   "aws:opensearch/domain:Domain",
   "kubernetes:apps/v1:StatefulSet",
   "kubernetes:core/v1:PersistentVolumeClaim",
@@ -51,11 +59,32 @@ export interface Decision {
   reasons: string[];
 }
 
-/** Whether a previewed plan may be applied. */
-export function decide(plan: { steps: PlannedStep[]; policy: PolicyFinding[] }, opts: { allowDataLoss: boolean }): Decision {
+/** The policies of the pack that are mandatory by default: a finding that one of them could not run is a gap. */
+export const mandatoryPolicies: ReadonlySet<string> = new Set(
+  packPolicies.filter((p) => (p.enforcementLevel ?? "advisory") !== "advisory" && p.enforcementLevel !== "disabled").map((p) => p.name),
+);
+
+/**
+ * Whether a previewed plan may be applied. Blocks on a mandatory violation; on a mandatory policy the analyzer could
+ * not run in preview (it reports those as advisory "can't run ... during preview" when an input is not known yet,
+ * e.g. an ARN of a resource still to be created) unless `allowUnevaluated`; and on any delete or replacement of a
+ * data-holding resource unless `allowDataLoss`.
+ */
+export function decide(
+  plan: { steps: PlannedStep[]; policy: PolicyFinding[] },
+  opts: { allowDataLoss: boolean; allowUnevaluated?: boolean; mandatory?: ReadonlySet<string> },
+): Decision {
   const reasons: string[] = [];
-  for (const f of plan.policy.filter((f) => f.level === "mandatory")) {
-    reasons.push(`mandatory policy ${f.policy} failed${f.urn ? ` on ${f.urn}` : ""}: ${f.message}`);
+  const mandatory = opts.mandatory ?? mandatoryPolicies;
+  for (const f of plan.policy) {
+    if (f.level === "mandatory") {
+      reasons.push(`mandatory policy ${f.policy} failed${f.urn ? ` on ${f.urn}` : ""}: ${f.message}`);
+    } else if (!opts.allowUnevaluated && mandatory.has(f.policy) && f.message.startsWith("can't run ")) {
+      reasons.push(
+        `mandatory policy ${f.policy} could not be evaluated in preview${f.urn ? ` on ${f.urn}` : ""}: ${f.message}; ` +
+          "rerun with --allow-unevaluated-policies after reviewing (it runs again during the update)",
+      );
+    }
   }
   const lossy = plan.steps.filter((s) => destructive.has(s.op) && statefulTypes.has(s.type));
   const seen = new Set<string>();
@@ -71,6 +100,7 @@ export interface ReleaseOptions {
   stack: string;
   apply: boolean;
   allowDataLoss: boolean;
+  allowUnevaluated?: boolean;
   projectDir?: string;
   log?: (line: string) => void;
 }
@@ -90,7 +120,7 @@ export async function release(engine: ReleaseEngine, o: ReleaseOptions): Promise
   for (const s of plan.steps) counts.set(s.op, (counts.get(s.op) ?? 0) + 1);
   log(`release ${o.stack}: plan ${[...counts].map(([op, n]) => `${n} ${op}`).join(", ") || "no changes"}`);
   for (const f of plan.policy) log(`  policy ${f.level} ${f.policy}${f.urn ? ` (${f.urn})` : ""}: ${f.message}`);
-  const decision = decide(plan, { allowDataLoss: o.allowDataLoss });
+  const decision = decide(plan, { allowDataLoss: o.allowDataLoss, allowUnevaluated: o.allowUnevaluated });
   if (!decision.proceed) {
     for (const r of decision.reasons) log(`  blocked: ${r}`);
     return 1;
@@ -104,17 +134,24 @@ export async function release(engine: ReleaseEngine, o: ReleaseOptions): Promise
   return 0;
 }
 
-/** The real engine: a local workspace on this project, previews and updates with the policy pack. */
+/**
+ * The real engine: a local workspace on this project, previews and updates with the policy pack. The stack must
+ * exist (a misspelt name must not create an empty stack whose preview is all creates), and the update is bound to
+ * the previewed plan: if anything differs from what was reviewed (edited config, drift, a concurrent run), the CLI
+ * stops the update instead of applying it.
+ */
 export async function automationEngine(stack: string, policyPack: string, projectDir = defaultProjectDir): Promise<ReleaseEngine> {
   const { LocalWorkspace } = await import("@pulumi/pulumi/automation/index.js");
-  const s = await LocalWorkspace.createOrSelectStack({ stackName: stack, workDir: projectDir });
+  const s = await LocalWorkspace.selectStack({ stackName: stack, workDir: projectDir });
   const policyPacks = [path.resolve(projectDir, policyPack)];
+  const plan = path.join(mkdtempSync(path.join(tmpdir(), "release-")), "plan.json");
   return {
     async preview() {
       const steps: PlannedStep[] = [];
       const policy: PolicyFinding[] = [];
       await s.preview({
         policyPacks,
+        plan,
         onEvent: (e) => {
           if (e.resourcePreEvent) steps.push({ op: e.resourcePreEvent.metadata.op, urn: e.resourcePreEvent.metadata.urn, type: e.resourcePreEvent.metadata.type });
           if (e.policyEvent) {
@@ -130,18 +167,19 @@ export async function automationEngine(stack: string, policyPack: string, projec
     async up() {
       const controller = new AbortController();
       process.once("SIGINT", () => controller.abort());
-      const r = await s.up({ policyPacks, onOutput: (line) => process.stdout.write(line), signal: controller.signal });
+      const r = await s.up({ policyPacks, plan, onOutput: (line) => process.stdout.write(line), signal: controller.signal });
       return { outputs: Object.fromEntries(Object.entries(r.outputs).map(([k, v]) => [k, v.secret ? "[secret]" : v.value])) };
     },
   };
 }
 
 export function parseReleaseArgs(argv: string[]): ReleaseOptions & { policyPack: string } {
-  const o = { stack: "", apply: false, allowDataLoss: false, policyPack: "policies" };
+  const o = { stack: "", apply: false, allowDataLoss: false, allowUnevaluated: false, policyPack: "policies" };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === "--yes") o.apply = true;
     else if (a === "--allow-data-loss") o.allowDataLoss = true;
+    else if (a === "--allow-unevaluated-policies") o.allowUnevaluated = true;
     else if ((a === "--stack" || a === "--policy-pack") && argv[i + 1] && !argv[i + 1].startsWith("--")) {
       if (a === "--stack") o.stack = argv[++i];
       else o.policyPack = argv[++i];

@@ -242,7 +242,7 @@ describe("secret config validation", () => {
       assert.ok(lines.includes('- slackWebhookUrl: got "(secret, not shown)"; allowed: a Slack incoming-webhook URL (https://hooks.slack.com/services/...)'), lines.join("\n"));
       assert.ok(
         lines.includes(
-          "- smtpPassword: got nothing (the key is missing); allowed: the password of SMTP user AKIAZ3EXAMPLESMTPUSER (pulumi config set --secret smtpPassword <password>)",
+          "- smtpPassword: got nothing (the key is missing); allowed: the password of SMTP user AKIAZ3SMTPEXAMPLE123 (pulumi config set --secret smtpPassword <password>)",
         ),
         lines.join("\n"),
       );

@@ -349,6 +349,12 @@ describe("policies: Kubernetes networking, namespaces and config", () => {
       ]);
       assert.ok(found.every((m) => !m.includes("hunter2") && !m.includes("AKIA") && !m.includes("s3cr3t")));
     });
+    it("allows an access key ID as a user name (SES SMTP) but nowhere else", () => {
+      assert.deepEqual(findCredentials("      auth_username: AKIAZ3SMTPEXAMPLE123"), []);
+      assert.deepEqual(findCredentials("smtp_user = AKIAZ3SMTPEXAMPLE123"), []);
+      assert.deepEqual(findCredentials("aws_access_key_id: AKIAZ3SMTPEXAMPLE123"), [{ line: 1, what: "an AWS access key ID" }]);
+      assert.deepEqual(findCredentials("url: https://AKIAZ3SMTPEXAMPLE123@example.com"), [{ line: 1, what: "an AWS access key ID" }]);
+    });
     it("recognises URLs with passwords and Slack webhooks but not URLs with placeholders", () => {
       assert.deepEqual(findCredentials("url: postgres://grafana:pa55@db:5432/grafana"), [{ line: 1, what: "a URL with an embedded password" }]);
       assert.deepEqual(findCredentials("url: postgres://grafana:${DB_PASSWORD}@db:5432/grafana"), []);

@@ -2,7 +2,7 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { PlannedStep, PolicyFinding, ReleaseEngine, decide, parseReleaseArgs, release } from "../scripts/release";
+import { PlannedStep, PolicyFinding, ReleaseEngine, decide, mandatoryPolicies, parseReleaseArgs, release } from "../scripts/release";
 import { defaultProjectDir } from "../scripts/synth";
 
 class FakeEngine implements ReleaseEngine {
@@ -46,6 +46,22 @@ describe("release (Automation API driver)", () => {
     });
   });
 
+  it("blocks a mandatory policy the analyzer could not run in preview, unless told to go on", () => {
+    const unknown: PolicyFinding = {
+      policy: "aws-s3-deny-insecure-transport",
+      level: "warning",
+      message: "can't run policy 'aws-s3-deny-insecure-transport' from policy pack 'sigma-observability@v0.1.0' during preview: unknown values",
+    };
+    assert.ok(mandatoryPolicies.has("aws-s3-deny-insecure-transport"));
+    assert.deepStrictEqual(decide({ steps: [], policy: [unknown] }, { allowDataLoss: false }).reasons, [
+      `mandatory policy aws-s3-deny-insecure-transport could not be evaluated in preview: ${unknown.message}; ` +
+        "rerun with --allow-unevaluated-policies after reviewing (it runs again during the update)",
+    ]);
+    assert.strictEqual(decide({ steps: [], policy: [unknown] }, { allowDataLoss: false, allowUnevaluated: true }).proceed, true);
+    const advisory = { ...unknown, policy: "k8s-explicit-service-account-token", message: "can't run policy 'k8s-explicit-service-account-token' during preview" };
+    assert.strictEqual(decide({ steps: [], policy: [advisory] }, { allowDataLoss: false }).proceed, true);
+  });
+
   it("blocks replacing or deleting a data-holding resource unless data loss is allowed", async () => {
     const plan = { steps: [step("replace", "aws:s3/bucket:Bucket", "loki"), step("delete-replaced", "aws:s3/bucket:Bucket", "loki"), step("delete", "kubernetes:core/v1:ConfigMap")], policy: [] };
     const blocked = decide(plan, { allowDataLoss: false });
@@ -75,7 +91,14 @@ describe("release (Automation API driver)", () => {
   });
 
   it("parses its arguments and names what is missing", () => {
-    assert.deepStrictEqual(parseReleaseArgs(["--stack", "prod", "--yes"]), { stack: "prod", apply: true, allowDataLoss: false, policyPack: "policies" });
+    assert.deepStrictEqual(parseReleaseArgs(["--stack", "prod", "--yes"]), {
+      stack: "prod",
+      apply: true,
+      allowDataLoss: false,
+      allowUnevaluated: false,
+      policyPack: "policies",
+    });
+    assert.strictEqual(parseReleaseArgs(["--stack", "prod", "--allow-unevaluated-policies"]).allowUnevaluated, true);
     assert.throws(() => parseReleaseArgs(["--yes"]), /--stack <name> is required/);
     assert.throws(() => parseReleaseArgs(["--stack"]), /unknown or incomplete argument "--stack"/);
   });
