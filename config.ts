@@ -190,7 +190,13 @@ export function loadStackConfig(): LoadedConfig {
       step();
     } catch (e) {
       if (!(e instanceof ConfigError)) throw e;
-      problems.push(...e.problems.map((p) => (secretPaths.some((root) => isUnder(p.path, root)) ? withoutValue(p) : p)));
+      // A credential refused as plaintext is reported once, not again as missing from the secrets.
+      const refused = problems.map((p) => p.path);
+      problems.push(
+        ...e.problems
+          .filter((p) => !refused.some((root) => isUnder(p.path, root)))
+          .map((p) => (secretPaths.some((root) => isUnder(p.path, root)) ? withoutValue(p) : p)),
+      );
     }
   }
   if (problems.length > 0 || !config || !secrets) throw new ConfigError(problems, source);

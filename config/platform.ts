@@ -57,17 +57,18 @@ export const network = z
     /** Namespaces of the four services carry this label; Prometheus scrapes them and they send OTLP to the agents. */
     serviceNamespaceLabels: labels.default({ "observability.sigma.dev/monitored": "true" }),
     /**
-     * The Kubernetes API server endpoints. A NetworkPolicy cannot select the control plane by label, so service
-     * discovery and k8sattributes egress is opened to these CIDRs on 443 only.
+     * The Kubernetes API server's endpoint addresses (`kubectl get endpoints kubernetes`), not the Service range:
+     * NetworkPolicy egress is matched after kube-proxy rewrote `kubernetes.default` to those addresses. A
+     * NetworkPolicy cannot select the control plane by label, so service discovery and k8sattributes egress is
+     * opened to these CIDRs on 443 only. No default: a guess would silently block discovery.
      */
-    apiServerCidrs: z.array(cidr).min(1, "at least one CIDR").default(["172.20.0.0/16"]),
+    apiServerCidrs: z.array(cidr).min(1, "at least one CIDR"),
     /**
      * Where AWS endpoints (S3, RDS, OpenSearch, STS) are reached on 443. S3 answers on public ranges even through a
      * gateway endpoint, so the default is any address; narrow it to VPC endpoint subnets where they exist.
      */
     awsEgressCidrs: z.array(cidr).min(1, "at least one CIDR").default(["0.0.0.0/0"]),
-  })
-  .prefault({});
+  });
 
 /** How the admin UIs (Prometheus, Alertmanager, Jaeger) are kept behind authentication at the ingress. */
 const ingressAuth = z.discriminatedUnion("mode", [

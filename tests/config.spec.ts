@@ -131,6 +131,11 @@ describe("stack config validation", () => {
       expect: ["- network.apiServerCidrs: got []; allowed: at least one CIDR"],
     },
     {
+      title: "no API server endpoints (there is no safe default: the Service range would block discovery)",
+      edit: (v) => delete v.network.apiServerCidrs,
+      expect: ["- network.apiServerCidrs: got nothing (the key is missing); allowed: a value of type array"],
+    },
+    {
       title: "an ingress host that is not a DNS name",
       edit: (v) => (v.ingress.hosts.grafana = "https://grafana.example.com"),
       expect: ['- ingress.hosts.grafana: got "https://grafana.example.com"; allowed: a fully qualified lowercase DNS name'],

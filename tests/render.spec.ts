@@ -88,6 +88,27 @@ describe("offline render (npm run render)", function () {
     }
   });
 
+  it("refuses a credential written in plaintext in the stack file, and names only that problem", async () => {
+    const staging = fs.readFileSync(path.join(defaultProjectDir, "Pulumi.staging.yaml"), "utf8");
+    const leaky = `${staging}  sigma-observability:slackWebhookUrl: https://hooks.slack.com/services/T1/B1/plaintext\n`;
+    const project = tempProject({ leaky });
+    const out2 = fs.mkdtempSync(path.join(os.tmpdir(), "render-out-"));
+    const lines: string[] = [];
+    try {
+      assert.strictEqual(await render({ stacks: ["leaky"], out: out2, projectDir: project, log: () => undefined, error: (l) => lines.push(l) }), 1);
+      assert.strictEqual(
+        lines.join("\n"),
+        'render: stack leaky: config of stack "leaky" is invalid (1 problem):\n' +
+          '  - slackWebhookUrl: got "(plaintext, not shown)"; allowed: a secret: pulumi config set --secret slackWebhookUrl <value>\n' +
+          "nothing was written for leaky.",
+      );
+      assert.ok(!lines.join("").includes("plaintext\n") && !lines.join("").includes("T1/B1"));
+    } finally {
+      fs.rmSync(project, { recursive: true, force: true });
+      fs.rmSync(out2, { recursive: true, force: true });
+    }
+  });
+
   it("names the stacks that exist when asked for one that does not", async () => {
     const lines: string[] = [];
     const exit = await render({ stacks: ["qa"], out, error: (l) => lines.push(l) });

@@ -3,13 +3,15 @@ import { StackConfig, StackSecrets, pagerdutyTeams, secretKeys, validateStackCon
 /**
  * Secret config cannot be read offline: a stack file holds it encrypted (or not at all) and only the stack's secrets
  * provider can decrypt it. The render fills every secret it cannot read with a placeholder of the right shape, so the
- * program runs exactly as it would with real values; the render never prints them ("[secret]").
+ * program runs exactly as it would with real values; the render never prints them ("[secret]"). A secret written in
+ * plaintext in the stack file gets no placeholder, so the program refuses it as it would under the CLI.
  */
 export function placeholderSecrets(
   plain: Record<string, unknown>,
   provided: Record<string, unknown>,
 ): { secrets: Record<string, unknown>; placeholders: string[] } {
-  const c = parsed(plain);
+  const written = new Set(Object.keys(plain));
+  const c = parsed(Object.fromEntries(Object.entries(plain).filter(([k]) => !(secretKeys as string[]).includes(k))));
   const offline: StackSecrets = {
     slackWebhookUrl: "https://hooks.slack.com/services/T00000000/B00000000/offlinerenderplaceholder",
     pagerdutyRoutingKeys: Object.fromEntries((c ? pagerdutyTeams(c) : []).map((t) => [t, "0".repeat(32)])),
@@ -19,7 +21,7 @@ export function placeholderSecrets(
   const secrets: Record<string, unknown> = { ...provided };
   const placeholders: string[] = [];
   for (const key of needed) {
-    if (!(key in secrets)) {
+    if (!(key in secrets) && !written.has(key)) {
       secrets[key] = offline[key];
       placeholders.push(key);
     }
