@@ -59,7 +59,7 @@ export const logging = z
       { replicas: 3, resources: res("1", "4Gi", "8Gi"), storage: "50Gi" },
       {
         image: pinnedImage.default("grafana/loki:3.6.7"),
-        /** Copies of every stream kept by ingesters; writes need a quorum (RF/2+1) of them. */
+        /** Copies of every stream kept by ingesters; writes need a quorum (floor(RF/2)+1) of them, so 1 or >= 3. */
         replicationFactor: z.number().int().min(1, "an integer >= 1").max(5, "an integer <= 5").default(3),
       },
     ).prefault({}),
@@ -100,7 +100,8 @@ export const logging = z
       .prefault({}),
     agent: z
       .strictObject({
-        image: pinnedImage.default("otel/opentelemetry-collector-contrib:0.130.0"),
+        /** The same collector release as the tracing tier (tracing.images.collector). */
+        image: pinnedImage.default("otel/opentelemetry-collector-contrib:0.135.0"),
         resources: resources.default(res("100m", "128Mi", "512Mi")),
       })
       .prefault({}),
@@ -112,6 +113,22 @@ export const logging = z
 
     if (l.loki.replicationFactor > l.loki.replicas) {
       issue(["loki", "replicationFactor"], l.loki.replicationFactor, `at most loki.replicas (${l.loki.replicas}): each copy of a stream lives on a different replica`);
+    }
+    const rf = l.loki.replicationFactor;
+    if (rf === 2) {
+      issue(
+        ["loki", "replicationFactor"],
+        rf,
+        "1 or at least 3: a write needs a quorum of floor(RF/2)+1 copies, which with 2 is both, so one ingester down stops writes and the second copy buys no availability",
+      );
+    }
+    const tolerated = Math.floor((rf - 1) / 2);
+    if (rf >= 3 && l.loki.maxUnavailable > tolerated) {
+      issue(
+        ["loki", "maxUnavailable"],
+        l.loki.maxUnavailable,
+        `at most ${tolerated} with replicationFactor ${rf}: a write needs ${Math.floor(rf / 2) + 1} of a stream's ${rf} ingesters, so a drain of more would stop writes`,
+      );
     }
     if (retention < minRetentionSeconds) {
       issue(["retention", "period"], l.retention.period, "at least 24h (one index period; Loki's minimum retention)");

@@ -92,12 +92,17 @@ export const sampling = z
  * limit are checked against the expected rate so a traffic peak drops nothing before a decision is made.
  */
 const gateway = workload(
-  { replicas: 3, resources: res("500m", "1Gi", "2Gi") },
+  // 75,000 traces x 16 KiB = 1.15Gi of buffer, which must fit in half the limit.
+  { replicas: 3, resources: res("500m", "2Gi", "3Gi") },
   {
-    /** Longest time between a trace's first and last span that still yields one decision (the collector default is 30s). */
-    decisionWait: promDuration.default("10s"),
-    /** Traces held in memory per replica. */
-    numTraces: z.number().int().min(1000, "an integer >= 1000").default(50000),
+    /**
+     * Longest time between a trace's first and last span that still yields one decision (the collector default). It
+     * must outlast the longest traces of the traffic model (20 s) plus the SDKs' ~5 s export batching, otherwise the
+     * root span carrying the error status or the trace's full duration arrives after the decision.
+     */
+    decisionWait: promDuration.default("30s"),
+    /** Traces held in memory per replica: 2,500/s over 2 survivors x 30 s x 2 = 75,000. */
+    numTraces: z.number().int().min(1000, "an integer >= 1000").default(75000),
     /** New traces per second arriving at the whole gateway tier (all services); the plan's peak is ~2,100/s. */
     expectedNewTracesPerSec: z.number().int().min(1, "an integer >= 1").default(2500),
     /** Average in-memory size of one buffered trace; ~20 spans of ~800 bytes each in the services' instrumentation. */

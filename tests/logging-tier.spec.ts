@@ -200,11 +200,18 @@ describe("LoggingTier", () => {
       assert.deepStrictEqual(binding.subjects, [{ kind: "ServiceAccount", name: "log-agent", namespace: "log-agents" }]);
     });
 
+    it("runs the same collector release as the tracing tier", () => {
+      const agent = prod.object("DaemonSet", "log-agent", "log-agents").spec.template.spec.containers[0];
+      assert.strictEqual(agent.image, validateStackConfig(stackValues("prod")).tracing.images.collector);
+    });
+
     it("tails container logs with the container parser and k8sattributes, and exports to Loki's OTLP endpoint", () => {
       const cfg = parse(prod.configs()["otel-log-agent.yaml"]);
       assert.deepStrictEqual(cfg.receivers.filelog.include, ["/var/log/pods/*/*/*.log"]);
       assert.deepStrictEqual(cfg.receivers.filelog.operators, [{ type: "container", id: "container-parser" }]);
       assert.strictEqual(cfg.receivers.filelog.storage, "file_storage");
+      // A replaced pod has no checkpoints (emptyDir): starting at the beginning would replay the node's logs into Loki.
+      assert.strictEqual(cfg.receivers.filelog.start_at, "end");
       assert.strictEqual(cfg.exporters["otlphttp/loki"].endpoint, "http://loki.logging.svc.cluster.local:3100/otlp");
       assert.deepStrictEqual(cfg.service.pipelines.logs, {
         receivers: ["filelog"],

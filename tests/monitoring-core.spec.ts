@@ -300,6 +300,30 @@ for (const stack of ["staging", "prod"] as const) {
         assert.equal(ingress.metadata.annotations["nginx.ingress.kubernetes.io/auth-url"], values.ingress.auth.authUrl);
       });
 
+      it("keeps one browser on one Grafana pod (and so on one Prometheus replica) with an ingress-nginx affinity cookie", () => {
+        const annotations = r.object("Ingress", "monitoring", ns).metadata.annotations;
+        assert.equal(annotations["nginx.ingress.kubernetes.io/affinity"], "cookie");
+        assert.equal(annotations["nginx.ingress.kubernetes.io/session-cookie-name"], "sigma-monitoring-affinity");
+      });
+
+      it("admits only the ingress controller to cert-manager's HTTP-01 solver pods beside the Ingress, on 8089", () => {
+        const values = stackValues(stack);
+        const solver = r.object("NetworkPolicy", "monitoring-acme-http01-solver", ns).spec;
+        assert.deepEqual(solver.podSelector, { matchLabels: { "acme.cert-manager.io/http01-solver": "true" } });
+        assert.deepEqual(solver.ingress, [
+          {
+            from: [
+              {
+                namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": values.network?.ingressController?.namespace ?? "ingress-nginx" } },
+                podSelector: { matchLabels: values.network?.ingressController?.podLabels ?? { "app.kubernetes.io/name": "ingress-nginx" } },
+              },
+            ],
+            ports: [{ protocol: "TCP", port: 8089 }],
+          },
+        ]);
+        assert.deepEqual(solver.egress, []);
+      });
+
       it("admits the ingress controller to the three UIs and nothing else from outside the namespace", () => {
         const values = stackValues(stack);
         for (const [name, port] of [["grafana", 3000], ["prometheus", 9090], ["alertmanager", 9093]] as const) {

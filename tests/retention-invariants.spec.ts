@@ -58,6 +58,17 @@ describe("retention invariants", () => {
     for (const prefix of chunkPrefixes()) assert.ok(prefix.length > 1 && !prefix.startsWith(indexPrefix));
   });
 
+  it("accept the replication factors and disruption budgets that keep a write quorum", () => {
+    for (const loki of [
+      { replicas: 1, replicationFactor: 1 },
+      { replicas: 3, replicationFactor: 3, maxUnavailable: 1 },
+      { replicas: 4, replicationFactor: 4, maxUnavailable: 1 },
+      { replicas: 5, replicationFactor: 5, maxUnavailable: 2 },
+    ]) {
+      assert.deepStrictEqual(problems((v) => (v.logging = { loki })), [], JSON.stringify(loki));
+    }
+  });
+
   const cases: { title: string; edit: (v: Record<string, any>) => void; expect: string[] }[] = [
     {
       title: "explicit expiration shorter than retention + delete delay",
@@ -156,6 +167,27 @@ describe("retention invariants", () => {
       title: "a replication factor above the replica count",
       edit: (v) => (v.logging = { loki: { replicas: 2 } }),
       expect: ["- logging.loki.replicationFactor: got 3; allowed: at most loki.replicas (2): each copy of a stream lives on a different replica"],
+    },
+    {
+      title: "a replication factor of 2 (its write quorum is both copies)",
+      edit: (v) => (v.logging = { loki: { replicationFactor: 2 } }),
+      expect: [
+        "- logging.loki.replicationFactor: got 2; allowed: 1 or at least 3: a write needs a quorum of floor(RF/2)+1 copies, which with 2 is both, so one ingester down stops writes and the second copy buys no availability",
+      ],
+    },
+    {
+      title: "a PDB that lets a drain take the write quorum of RF 3",
+      edit: (v) => (v.logging = { loki: { maxUnavailable: 2 } }),
+      expect: [
+        "- logging.loki.maxUnavailable: got 2; allowed: at most 1 with replicationFactor 3: a write needs 2 of a stream's 3 ingesters, so a drain of more would stop writes",
+      ],
+    },
+    {
+      title: "a PDB that lets a drain take the write quorum of RF 5",
+      edit: (v) => (v.logging = { loki: { replicas: 5, replicationFactor: 5, maxUnavailable: 3 } }),
+      expect: [
+        "- logging.loki.maxUnavailable: got 3; allowed: at most 2 with replicationFactor 5: a write needs 3 of a stream's 5 ingesters, so a drain of more would stop writes",
+      ],
     },
     {
       title: "several replicas on the filesystem store (no archive)",

@@ -1,6 +1,8 @@
 import { strict as assert } from "assert";
 import { ConfigError, type StackConfig, validateStackConfig } from "../config";
+import { durationSeconds } from "../config/common";
 import { tracedServices } from "../config/tracing";
+import { plannedTrafficMix } from "../components/tracing-tier/sampling";
 import { stackValues } from "./support/harness";
 import { proposedTracing as proposed } from "./tracing-fixtures";
 
@@ -85,12 +87,30 @@ describe("tracing config section", () => {
   });
 
   it("sizes num_traces for the expected rate with a replica down", () => {
-    // 3 replicas, 1 may be down: 3000/s over 2 survivors = 1500/s x 10s x 2 = 30000.
+    // 3 replicas, 1 may be down: 3000/s over 2 survivors = 1500/s x 30s x 2 = 90000.
     const p = problems("prod", { ...proposed.prod, gateway: { replicas: 3, expectedNewTracesPerSec: 3000, numTraces: 20000 } }).get(
       "tracing.gateway.numTraces",
     );
     assert.equal(p?.value, 20000);
-    assert.match(p!.allowed, /^an integer >= 30000/);
+    assert.match(p!.allowed, /^an integer >= 90000/);
+  });
+
+  it("waits for the traffic model's longest trace plus the SDKs' export batching before deciding", () => {
+    const g = withTracing("prod", proposed.prod).tracing.gateway;
+    const longestTraceSeconds = Math.max(...Object.values(plannedTrafficMix).map((t) => t.slowMs)) / 1000;
+    const sdkBatchDelaySeconds = 5;
+    assert.ok(
+      durationSeconds(g.decisionWait) >= longestTraceSeconds + sdkBatchDelaySeconds,
+      `decisionWait ${g.decisionWait} < ${longestTraceSeconds}s trace + ${sdkBatchDelaySeconds}s batching`,
+    );
+  });
+
+  it("sizes the default buffer and memory limit for the default decision wait", () => {
+    // 2500/s over 2 survivors = 1250/s x 30s x 2 = 75000 traces; x 16 KiB = 1172Mi, twice that within 3Gi.
+    const g = withTracing("prod", proposed.prod).tracing.gateway;
+    assert.deepEqual([g.decisionWait, g.numTraces, g.resources.limits.memory], ["30s", 75000, "3Gi"]);
+    const p = problems("prod", { ...proposed.prod, gateway: { replicas: 3, numTraces: 50000 } }).get("tracing.gateway.numTraces");
+    assert.match(p!.allowed, /^an integer >= 75000: .* held for decisionWait \(30s\)/);
   });
 
   it("requires the memory limit to hold the trace buffer twice over", () => {

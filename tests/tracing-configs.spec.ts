@@ -110,7 +110,7 @@ describe("tracing: rendered collector and Jaeger configs", () => {
       const doc = renderedDocument(r(), "otel-gateway.yaml");
       const ts = (doc.processors as Record<string, any>).tail_sampling;
       assert.deepEqual(ts.policies, tailSamplingPolicies(c.tracing.sampling), stack);
-      assert.equal(ts.decision_wait, "10s");
+      assert.equal(ts.decision_wait, "30s");
       assert.equal(ts.num_traces, c.tracing.gateway.numTraces);
       assert.equal(ts.expected_new_traces_per_sec, perReplica, stack);
       assert.deepEqual(doc.service.pipelines.traces.processors, ["memory_limiter", "tail_sampling", "batch"]);

@@ -87,6 +87,15 @@ describe("TracingTier: recorded resources", () => {
       assert.deepEqual(binding.subjects, [{ kind: "ServiceAccount", name: "otel-agent", namespace: ns }]);
     });
 
+    it("lets the ingress controller reach cert-manager's HTTP-01 solver beside the Jaeger Ingress", () => {
+      const solver = prod.object("NetworkPolicy", "jaeger-query-acme-http01-solver", ns).spec;
+      assert.deepEqual(solver.podSelector.matchLabels, { "acme.cert-manager.io/http01-solver": "true" });
+      assert.deepEqual(
+        solver.ingress.map((i: any) => [i.from[0].namespaceSelector.matchLabels["kubernetes.io/metadata.name"], ports(i)]),
+        [["ingress-nginx", [8089]]],
+      );
+    });
+
     it("Jaeger query is published through a TLS Ingress with authentication on the configured host", () => {
       const ingress = prod.object("Ingress", "jaeger-query", ns);
       assert.deepEqual(ingress.spec.tls, [{ hosts: ["jaeger.sigma-platform.example"], secretName: "observability-tls" }]);
@@ -113,10 +122,10 @@ describe("TracingTier: recorded resources", () => {
       }
     });
 
-    it("only pods that call an API mount a token: the agent (k8sattributes) and, with OpenSearch, Jaeger (IRSA)", () => {
+    it("only the agent (k8sattributes reads the Kubernetes API) mounts a token; IRSA brings its own projected token", () => {
       const mounting = (r: Rendered) => tracingPods(r).filter((p) => p.spec.automountServiceAccountToken).map((p) => p.name).sort();
       assert.deepEqual(mounting(staging), ["DaemonSet/otel-agent"]);
-      assert.deepEqual(mounting(prod), ["CronJob/jaeger-index-cleaner", "DaemonSet/otel-agent", "Deployment/jaeger-collector", "Deployment/jaeger-query"]);
+      assert.deepEqual(mounting(prod), ["DaemonSet/otel-agent"]);
     });
   });
 

@@ -16,9 +16,10 @@ export const agentStateDir = "/var/lib/otelcol";
 export const agentEnv = { nodeName: "K8S_NODE_NAME", podIp: "POD_IP" } as const;
 
 /**
- * The collector config. Offsets and the export queue live in `file_storage` on an emptyDir: they survive container
- * restarts, and a replaced pod re-reads the files still on the node (`start_at: beginning`), so a restart may repeat
- * lines but never drops them.
+ * The collector config. Offsets and the export queue live in `file_storage` on an emptyDir: a restarted container
+ * resumes at its checkpoints and loses nothing. A replaced pod has an empty emptyDir and starts at the end of every
+ * file (`start_at: end`), so lines written while no agent ran on the node are lost: a short gap, where starting at the
+ * beginning would re-send every log still on the node, duplicating them in Loki and tripping its ingestion rate limit.
  */
 export function logAgentConfig(c: StackConfig): Record<string, unknown> {
   const own = `${podLogsDir}/${c.namespaces.logAgents}_${topology.logAgent.id.instance}-*_*/*/*.log`;
@@ -32,7 +33,7 @@ export function logAgentConfig(c: StackConfig): Record<string, unknown> {
         include: [`${podLogsDir}/*/*/*.log`],
         // Its own logs would loop back through itself.
         exclude: [own],
-        start_at: "beginning",
+        start_at: "end",
         include_file_path: true,
         include_file_name: false,
         storage: "file_storage",

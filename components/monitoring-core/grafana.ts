@@ -58,7 +58,9 @@ export interface DashboardProvidersFile {
 /**
  * The four datasources. URLs are the in-cluster Services of topology.ts, the same table the logging and tracing
  * tiers build their Services from, so the wiring holds whichever tier is deployed first. Prometheus is read through
- * its session-affine Service: one browser keeps reading one replica and never sees the pair's series interleaved.
+ * its ClientIP-affine Service, which pins each Grafana pod (the client it sees) to one Prometheus replica; only the
+ * Ingress's cookie affinity keeps a browser on one Grafana pod. Together they keep a browser on one replica's series
+ * while its pods live; a replaced pod or an expired affinity may move it to the other replica once.
  */
 export function buildDatasources(c: StackConfig): DatasourcesFile {
   const common = { access: "proxy", editable: false } as const;

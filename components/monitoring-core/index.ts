@@ -5,7 +5,7 @@ import type { LoadedConfig, StackConfig } from "../../config";
 import { buildDashboards } from "../../dashboards";
 import { buildAlertmanagerConfig, buildRuleFiles, sloDocument } from "../../rules";
 import { documentsConfigMap } from "../k8s/documents";
-import { authAnnotations, tlsIngress } from "../k8s/ingress";
+import { authAnnotations, stickySessionAnnotations, tlsIngress } from "../k8s/ingress";
 import { labelsFor, objectName, selectorLabels } from "../k8s/labels";
 import { allowFlows } from "../k8s/network";
 import { dataProtection } from "../k8s/protection";
@@ -173,9 +173,10 @@ export class MonitoringCore extends pulumi.ComponentResource {
         name: "monitoring",
         namespace,
         ingress: c.ingress,
+        ingressController: c.network.ingressController,
         labels: labelsFor({ app: "monitoring", component: "ingress", instance: "monitoring" }),
         // nginx applies auth per Ingress: all three hosts are behind it; Grafana keeps its own login as well.
-        annotations: authAnnotations(c.ingress.auth),
+        annotations: { ...authAnnotations(c.ingress.auth), ...stickySessionAnnotations("sigma-monitoring-affinity") },
         routes: [
           { host: c.ingress.hosts.grafana, serviceName: gf.instance, servicePort: topology.grafana.ports.http },
           { host: c.ingress.hosts.prometheus, serviceName: prom.instance, servicePort: topology.prometheus.ports.http },

@@ -22,7 +22,8 @@ const proxyHostEnv = "OPENSEARCH_HOST";
 export function indexCleanerJob(c: StackConfig, store: OpenSearchStorage, endpoint: pulumi.Input<string>): k8s.types.input.batch.v1.JobSpec {
   const spec = hardenedPod({
     serviceAccountName: jaegerServiceAccount,
-    needsApiToken: true,
+    // The SigV4 proxy signs with IRSA, whose token the EKS webhook projects itself; nothing here calls the Kubernetes API.
+    needsApiToken: false,
     initContainers: [
       {
         name: "sigv4-proxy",

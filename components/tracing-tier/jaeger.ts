@@ -189,7 +189,8 @@ export function buildJaeger(name: string, { c, store, storageClassName }: Jaeger
     },
     opts,
   );
-  const pod = { serviceAccountName: jaegerServiceAccount, needsApiToken: Boolean(store) };
+  // IRSA's web identity token is a projected volume the EKS webhook adds; Jaeger never calls the Kubernetes API.
+  const pod = { serviceAccountName: jaegerServiceAccount, needsApiToken: false };
 
   const collectorDocs = documentsConfigMap(
     `${name}-jaeger-collector-config`,
@@ -306,6 +307,7 @@ export function buildJaeger(name: string, { c, store, storageClassName }: Jaeger
       name: query.id.instance,
       namespace,
       ingress: c.ingress,
+      ingressController: c.network.ingressController,
       labels: labelsFor(queryId),
       annotations: authAnnotations(c.ingress.auth),
       routes: [{ host: c.ingress.hosts.jaeger, serviceName: query.id.instance, servicePort: query.ports.http }],
