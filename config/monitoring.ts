@@ -1,5 +1,7 @@
 import { z } from "zod";
 import { isQuantity, parseQuantity } from "../components/k8s/quantity";
+import { longestSloPeriod, sloPeriods } from "../rules/slo";
+import { sloSpecs } from "../rules/slos";
 import { arn, cidr, dnsLabel, durationSeconds, pinnedImage, promDuration, res, resources, statefulWorkload, storageQuantity } from "./common";
 
 /**
@@ -30,6 +32,17 @@ const retentionSize = z
  */
 export const maxRetentionShare = 0.85;
 
+/** The longest SLO period of the specs in rules/ (30d): its error budget is the longest look back of any rule. */
+const sloPeriod = longestSloPeriod(sloSpecs);
+
+/**
+ * The shortest Prometheus retention time, in days: the longest SLO period plus a day. The period's error ratio
+ * (`slo:sli_error:ratio_rate<period>`, and the budget remaining read from it) averages the whole period of samples, so
+ * with less history it silently covers less than the period. The day keeps the window's oldest samples off the
+ * retention edge while blocks are compacted and deleted.
+ */
+export const minRetentionDays = sloPeriods[sloPeriod] / 24 + 1;
+
 /** Field errors do not stop object refinements in zod v4: cross-field checks only compare values that parsed. */
 const isDuration = (v: string) => promDuration.safeParse(v).success;
 
@@ -38,8 +51,13 @@ const prometheus = statefulWorkload(
   {
     retention: z
       .strictObject({
-        /** Age-based retention: the hot query window of dashboards and SLO windows (3d) with margin. */
-        time: promDuration.default("15d"),
+        /** Age-based retention: at least the longest SLO period plus a day ({@link minRetentionDays}). */
+        time: promDuration.default(`${minRetentionDays}d`),
+        /**
+         * Size-based retention, a cap on disk use (at most {@link maxRetentionShare} of the volume). Whichever limit is
+         * reached first deletes the oldest blocks, so under heavy load (more series than the volume was sized for) the
+         * cap cuts history before `time` does, and the SLO period's error budget covers less than the period.
+         */
         size: retentionSize.default("85GB"),
       })
       .prefault({}),
@@ -55,12 +73,12 @@ const prometheus = statefulWorkload(
       message: `at most ${limit}GB (${maxRetentionShare * 100}% of storage ${p.storage}); the WAL and compactions need the rest`,
     });
   }
-  if (isDuration(p.retention.time) && durationSeconds(p.retention.time) < 3 * 86400) {
+  if (isDuration(p.retention.time) && durationSeconds(p.retention.time) < minRetentionDays * 86400) {
     ctx.addIssue({
       code: "custom",
       path: ["retention", "time"],
       input: p.retention.time,
-      message: "at least 3d: the longest SLO alert window (3d) is evaluated over this data",
+      message: `at least ${minRetentionDays}d: the ${sloPeriod} SLO error budget averages ${sloPeriod} of samples (plus a day of margin), and shorter retention computes it over less history`,
     });
   }
 });

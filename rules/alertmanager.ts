@@ -219,8 +219,10 @@ export function buildRoute(alerting: AlertingConfig): Route {
   const critical = eq("severity", "critical");
   return {
     receiver: receiverNames.slack("platform"),
-    // One notification per incident per SLO: both page windows of an SLO share a group and a PagerDuty incident.
-    group_by: ["alertname", "cluster", "service", "slo"],
+    // One notification per incident: both page windows of an SLO share a group and a PagerDuty incident (the window
+    // labels are not grouped on), while each failing component and each filling volume (namespace/claim) is an incident
+    // of its own, so a second one pages even while the first is open. A label an alert lacks groups as empty.
+    group_by: ["alertname", "cluster", "service", "slo", "component", "namespace", "persistentvolumeclaim"],
     group_wait: timings.groupWait,
     group_interval: timings.groupInterval,
     repeat_interval: timings.repeatInterval.warning,

@@ -133,7 +133,10 @@ export function alertmanagerAlerts(replicas: number): AlertingRule[] {
 /** Loki and the collectors losing data. */
 export function pipelineAlerts(): AlertingRule[] {
   const loki = quote(componentJobs.loki);
-  const lost = `otelcol_(exporter_enqueue_failed|processor_dropped|receiver_refused)_(spans|log_records|metric_points)(_total)?`;
+  // exporter_send_failed counts items an exporter gave up on (permanent error or retries exhausted). There is no
+  // processor_dropped: processorhelper stopped emitting it in collector 0.110, and a processor that refuses data
+  // (memory_limiter) shows up as receiver_refused upstream.
+  const lost = `otelcol_(exporter_enqueue_failed|exporter_send_failed|receiver_refused)_(spans|log_records|metric_points)(_total)?`;
   return [
     alert(
       "LokiDiscardingLogs",
@@ -155,7 +158,7 @@ export function pipelineAlerts(): AlertingRule[] {
       withComponentFromJob(`sum by (job) (rate({__name__=~${quote(lost)}, job=~${jobRegex(collectorJobs)}}[5m])) > 0`),
       "10m", "warning", {},
       "{{ $labels.job }} is dropping telemetry",
-      "{{ $labels.job }} refuses data at its receivers, drops it in a processor or cannot queue it for export (queue full): spans, logs or metrics are lost.",
+      "{{ $labels.job }} refuses data at its receivers, cannot queue it for export (queue full) or gave up exporting it (permanent error or retries exhausted): spans, logs or metrics are lost.",
     ),
   ];
 }

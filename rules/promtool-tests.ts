@@ -123,14 +123,20 @@ export interface PromtoolFailure {
   got: Labels[];
 }
 
-/** Reads promtool's failure report: group name, alert name, eval time and the label sets it got. */
+/**
+ * Reads promtool's failure report: group name, alert name, eval time and the label sets it got. Throws on a failure
+ * block it cannot read, so a changed report format fails loudly instead of reading as "nothing fired".
+ */
 export function parsePromtoolFailures(output: string): PromtoolFailure[] {
   const failures: PromtoolFailure[] = [];
   for (const block of output.split(/^\s*name: /m).slice(1)) {
-    const group = block.slice(0, block.indexOf(",\n")).trim();
-    for (const part of block.split(/^\s*alertname: /m).slice(1)) {
+    const end = block.indexOf(",\n");
+    const parts = block.split(/^\s*alertname: /m).slice(1);
+    if (end < 0 || parts.length === 0) throw new Error(`unreadable promtool failure block (no group name or alertname):\n${block}`);
+    const group = block.slice(0, end).trim();
+    for (const part of parts) {
       const head = /^(\S+), time: (\S+),/.exec(part);
-      if (!head) continue;
+      if (!head) throw new Error(`unreadable promtool failure of group "${group}" (expected "<alertname>, time: <duration>,"):\n${part}`);
       const got = [...part.slice(part.indexOf("got:")).matchAll(/Labels:\{(.*)\}/g)].map(([, body]) =>
         Object.fromEntries([...body.matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)].map(([, k, v]) => [k, v])));
       failures.push({ group, alertname: head[1], time: parseDuration(head[2]), got });
@@ -220,6 +226,28 @@ export function readScenarioRun(built: ScenarioGroup, failures: readonly Promtoo
     timeline: line,
     outcome: outcome(built.scenario, line),
   };
+}
+
+/**
+ * Reads the scenario runs of one promtool test file from its exit code and combined output. Throws when the report
+ * cannot back them: a non-zero exit whose report names no failed alert_rule_test (promtool failed for another
+ * reason, such as an unparseable input series, and every expectation would otherwise read as met), a zero exit with
+ * failures, or a failure of a group the file does not hold.
+ */
+export function readTestFileRuns(groups: readonly ScenarioGroup[], code: number, output: string): ScenarioRun[] {
+  const failures = parsePromtoolFailures(output);
+  if (code !== 0 && failures.length === 0) {
+    throw new Error(`promtool exited with code ${code} but reported no failed alert_rule_test:\n${output}`);
+  }
+  if (code === 0 && failures.length > 0) {
+    throw new Error(`promtool exited with code 0 but reported ${failures.length} failed alert_rule_test(s):\n${output}`);
+  }
+  const known = new Set(groups.map((g) => g.group.name));
+  const stray = [...new Set(failures.map((f) => f.group))].filter((g) => !known.has(g));
+  if (stray.length > 0) {
+    throw new Error(`promtool reported failures of groups ${stray.map((g) => JSON.stringify(g)).join(", ")}; the file holds ${[...known].map((g) => JSON.stringify(g)).join(", ")}`);
+  }
+  return groups.map((g) => readScenarioRun(g, failures));
 }
 
 /** A promtool test file of one SLO's scenarios that share an evaluation interval. */

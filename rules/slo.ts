@@ -14,6 +14,12 @@ export type SliWindow = (typeof sliWindows)[number];
 export const sloPeriods = { "28d": 28 * 24, "30d": 30 * 24 } as const;
 export type SloPeriod = keyof typeof sloPeriods;
 
+/** The longest period among `specs`; a spec without one has the schema's default period. */
+export function longestSloPeriod(specs: readonly SloSpec[]): SloPeriod {
+  const periods = specs.map((spec) => sloSpecSchema.shape.period.parse(spec.period));
+  return periods.reduce((longest, p) => (sloPeriods[p] > sloPeriods[longest] ? p : longest), periods[0] ?? sloSpecSchema.shape.period.parse(undefined));
+}
+
 const windowHours: Readonly<Record<SliWindow, number>> = {
   "5m": 5 / 60, "30m": 0.5, "1h": 1, "2h": 2, "6h": 6, "1d": 24, "3d": 72,
 };

@@ -25,6 +25,9 @@ const alerts: Record<string, Labels> = {
   infoOtherSlo: { alertname: "ErrorBudgetReport", severity: "info", service: "ryot", slo: "time-to-first-token" },
   ticketSilenced: { alertname: "SLOSlowBurn", severity: "warning", service: "sigmalang", slo: "availability", long_window: "3d", short_window: "6h" },
   lokiDown: { alertname: "ComponentDown", severity: "critical", service: "observability", component: "loki" },
+  otelAgentDown: { alertname: "ComponentDown", severity: "critical", service: "observability", component: "otel-agent" },
+  prometheusVolume: { alertname: "PersistentVolumeFillingUp", severity: "warning", service: "observability", namespace: "monitoring", persistentvolumeclaim: "data-prometheus-0" },
+  lokiVolume: { alertname: "PersistentVolumeFillingUp", severity: "warning", service: "observability", namespace: "logging", persistentvolumeclaim: "data-loki-0" },
   lokiSymptom: { alertname: "LokiDiscardingLogs", severity: "warning", service: "observability", component: "loki", reason: "rate_limited" },
   gatewaySymptom: { alertname: "CollectorDroppingData", severity: "warning", service: "observability", component: "otel-gateway", job: "otel-gateway" },
   stackCritical: { alertname: "PrometheusRuleEvaluationFailures", severity: "critical", service: "observability", component: "prometheus" },
@@ -154,6 +157,27 @@ describe("alertmanager: inhibition, grouping and silences on a real Alertmanager
     assert.deepEqual(blackhole, ["Watchdog"]);
   });
 
+  it("gives each down component and each filling volume a group of its own, so a second one pages during the first", async () => {
+    const groups = await api<ApiGroup[]>("/alerts/groups");
+    const of = (receiver: string, alertname: string): ApiGroup[] =>
+      groups.filter((g) => g.receiver.name === receiver && g.labels.alertname === alertname).sort((a, b) => a.alerts.length - b.alerts.length || JSON.stringify(a.labels).localeCompare(JSON.stringify(b.labels)));
+    assert.deepEqual(of("platform-pagerduty", "ComponentDown").map((g) => [g.labels, g.alerts.length]), [
+      [{ alertname: "ComponentDown", cluster, service: "observability", component: "loki" }, 1],
+      [{ alertname: "ComponentDown", cluster, service: "observability", component: "otel-agent" }, 1],
+    ]);
+    assert.deepEqual(of("platform-slack", "PersistentVolumeFillingUp").map((g) => g.labels), [
+      { alertname: "PersistentVolumeFillingUp", cluster, service: "observability", namespace: "logging", persistentvolumeclaim: "data-loki-0" },
+      { alertname: "PersistentVolumeFillingUp", cluster, service: "observability", namespace: "monitoring", persistentvolumeclaim: "data-prometheus-0" },
+    ]);
+    // PagerDuty deduplicates on the group: one incident per down component.
+    const incidents = await until("both ComponentDown pages", async () => {
+      const keys = captured.filter((c) => c.path === "/pagerduty" && String((c.body.payload as { summary: string }).summary).includes("ComponentDown observability"))
+        .map((c) => String(c.body.dedup_key));
+      return new Set(keys).size >= 2 ? new Set(keys) : undefined;
+    });
+    assert.equal(incidents.size, 2);
+  });
+
   it("notifies every receiver of the active alerts and none of the inhibited or silenced ones", async () => {
     const slack = (): string[] => captured.filter((c) => c.path === "/slack").map((c) => {
       const attachment = (c.body.attachments as { title: string }[])[0];
@@ -165,6 +189,9 @@ describe("alertmanager: inhibition, grouping and silences on a real Alertmanager
       "#alerts-inference [FIRING:2] prod: SLOFastBurn ryot/availability",
       "#alerts-platform [FIRING:1] prod: CollectorDroppingData observability",
       "#alerts-platform [FIRING:1] prod: ComponentDown observability",
+      "#alerts-platform [FIRING:1] prod: ComponentDown observability",
+      "#alerts-platform [FIRING:1] prod: PersistentVolumeFillingUp observability",
+      "#alerts-platform [FIRING:1] prod: PersistentVolumeFillingUp observability",
       "#alerts-platform [FIRING:1] prod: PrometheusRuleEvaluationFailures observability",
       "#alerts-storage [FIRING:1] prod: SLOSlowBurn sigmavault/availability",
       "#alerts-storage [FIRING:1] prod: SLOFastBurn sigmavault/availability",
@@ -178,6 +205,7 @@ describe("alertmanager: inhibition, grouping and silences on a real Alertmanager
     assert.deepEqual(pagerduty, [
       "pagerduty-routing-key-agents-value trigger [FIRING:1] prod: ComponentDown agents",
       "pagerduty-routing-key-inference-value trigger [FIRING:2] prod: SLOFastBurn ryot/availability",
+      "pagerduty-routing-key-platform-value trigger [FIRING:1] prod: ComponentDown observability",
       "pagerduty-routing-key-platform-value trigger [FIRING:1] prod: ComponentDown observability",
       "pagerduty-routing-key-platform-value trigger [FIRING:1] prod: PrometheusRuleEvaluationFailures observability",
       "pagerduty-routing-key-storage-value trigger [FIRING:1] prod: SLOFastBurn sigmavault/availability",

@@ -1,6 +1,7 @@
 import { strict as assert } from "assert";
 import { ConfigError, validateStackConfig } from "../config";
-import { monitoring, nodeCidrProblem, retentionSizeBytes } from "../config/monitoring";
+import { maxRetentionShare, minRetentionDays, monitoring, nodeCidrProblem, retentionSizeBytes } from "../config/monitoring";
+import { parseQuantity } from "../components/k8s/quantity";
 import { stackValues } from "./support/harness";
 
 /** Node subnets for sections that are not about the kubelet job, which requires them by default. */
@@ -37,7 +38,7 @@ describe("config: monitoring section", () => {
     assert.deepEqual(m.kubelet, { enabled: true, verifyTls: true, nodeCidrs });
     assert.equal(m.prometheus.replicas, 2);
     assert.equal(m.prometheus.storage, "100Gi");
-    assert.deepEqual(m.prometheus.retention, { time: "15d", size: "85GB" });
+    assert.deepEqual(m.prometheus.retention, { time: "31d", size: "85GB" });
     assert.equal(m.alertmanager.replicas, 2);
     assert.deepEqual(m.grafana.database, { kind: "sqlite", storage: "20Gi" });
     assert.equal(m.grafana.replicas, 1);
@@ -69,7 +70,7 @@ describe("config: monitoring section", () => {
     ]);
   });
 
-  it("rejects a retention size without a Prometheus unit and a retention time shorter than the SLO windows", () => {
+  it("rejects a retention size without a Prometheus unit and a retention time that is no duration", () => {
     assert.deepEqual(problems({ prometheus: { retention: { size: "85Gi" } } }), [
       { path: "monitoring.prometheus.retention.size", value: "85Gi", allowed: "a Prometheus size with a unit of B, KB, MB, GB, TB, PB or EB, such as 85GB" },
     ]);
@@ -77,9 +78,26 @@ describe("config: monitoring section", () => {
       "monitoring.prometheus.storage",
       "monitoring.prometheus.retention.time",
     ]);
-    assert.deepEqual(problems({ prometheus: { retention: { time: "2d" } } }), [
-      { path: "monitoring.prometheus.retention.time", value: "2d", allowed: "at least 3d: the longest SLO alert window (3d) is evaluated over this data" },
-    ]);
+  });
+
+  it("rejects a retention time shorter than the longest SLO period plus a day, the history its error budget averages", () => {
+    const allowed = "at least 31d: the 30d SLO error budget averages 30d of samples (plus a day of margin), and shorter retention computes it over less history";
+    // The values of the stack files before the 30-day budget was checked, and the period itself without the margin.
+    for (const time of ["7d", "15d", "30d", "743h"]) {
+      assert.deepEqual(problems({ prometheus: { storage: "50Gi", retention: { time, size: "40GB" } } }), [
+        { path: "monitoring.prometheus.retention.time", value: time, allowed },
+      ], time);
+    }
+    for (const time of ["31d", "744h", "4w3d", "90d"]) {
+      assert.deepEqual(problems({ prometheus: { storage: "50Gi", retention: { time, size: "40GB" } } }), [], time);
+    }
+    assert.equal(minRetentionDays, 31);
+  });
+
+  it("keeps the retention defaults within the 85% share of the default volume", () => {
+    const { prometheus } = monitoring.parse({ kubelet: { nodeCidrs } });
+    assert.ok(retentionSizeBytes(prometheus.retention.size) <= maxRetentionShare * parseQuantity(prometheus.storage), `${prometheus.retention.size} of ${prometheus.storage}`);
+    assert.deepEqual(problems({}), []);
   });
 
   it("rejects a PDB that would allow every replica down", () => {

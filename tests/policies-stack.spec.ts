@@ -235,6 +235,7 @@ describe("policies: offline runner", () => {
 describe("policies: the pack under the Pulumi CLI's analyzer host", function () {
   this.timeout(60_000);
   const packDir = path.resolve(__dirname, "..", "policies");
+  const stackName = "blue";
   let analyzer: ChildProcess | undefined;
   let client: analyzerGrpc.AnalyzerClient;
 
@@ -244,10 +245,11 @@ describe("policies: the pack under the Pulumi CLI's analyzer host", function () 
       cwd: packDir,
       env: {
         ...process.env,
-        // What the CLI exports to the analyzer: the stack's config and name.
+        // What the CLI exports to the analyzer: the stack's config and name. The name is not an environment, so
+        // prod rules apply only if the pack reads `environment` from the config.
         PULUMI_CONFIG: JSON.stringify({ "sigma-observability:environment": "prod" }),
         PULUMI_NODEJS_PROJECT: "sigma-observability",
-        PULUMI_NODEJS_STACK: "prod",
+        PULUMI_NODEJS_STACK: stackName,
       },
       stdio: ["ignore", "pipe", "pipe"],
     });
@@ -276,7 +278,7 @@ describe("policies: the pack under the Pulumi CLI's analyzer host", function () 
     new analyzerPb.AnalyzeRequest()
       .setType(type)
       .setName(name)
-      .setUrn(`urn:pulumi:prod::sigma-observability::${type}::${name}`)
+      .setUrn(`urn:pulumi:${stackName}::sigma-observability::${type}::${name}`)
       .setProperties(Struct.fromJavaScript(inputs as never))
       .setOptions(new analyzerPb.AnalyzerResourceOptions());
 

@@ -1,7 +1,7 @@
 import { strict as assert } from "node:assert";
 import { availableParallelism } from "node:os";
-import { buildRuleFiles, toGoYaml, validateSlos, sloSpecs, type Slo } from "../rules";
-import { parsePromtoolFailures, readScenarioRun, sloTestFiles, testRuleFileName, type ScenarioRun } from "../rules/promtool-tests";
+import { buildRuleFiles, componentJobs, toGoYaml, validateSlos, sloSpecs, type Slo } from "../rules";
+import { parsePromtoolFailures, readTestFileRuns, sloTestFiles, testRuleFileName, type ScenarioRun } from "../rules/promtool-tests";
 import { formatDuration, type ScenarioName } from "../rules/scenarios";
 import { isAlertingRule } from "../rules/types";
 import { promtoolCheckRules, promtoolTestRules } from "./support/prom-tools";
@@ -50,6 +50,47 @@ describe("rules: promtool check rules", () => {
     assert.equal(result.code, 0, result.stdout + result.stderr);
   });
 
+  it("fires CollectorDroppingData on export failures that exhausted retries, per job, and not on successful sends", async () => {
+    const stack = buildRuleFiles({ environment: "prod", cluster: "sigma-prod", replicas: { prometheus: 2, alertmanager: 2 } })["stack-health.yml"];
+    const pipelines = { groups: stack.groups.filter((g) => g.name === "stack-pipelines") };
+    const rule = pipelines.groups[0].rules.find((r) => isAlertingRule(r) && r.alert === "CollectorDroppingData");
+    assert.ok(rule && isAlertingRule(rule));
+    const expected = (job: string) => ({
+      exp_labels: { ...rule.labels, job, component: job },
+      exp_annotations: Object.fromEntries(Object.entries(rule.annotations ?? {}).map(([k, v]) => [k, v.replaceAll("{{ $labels.job }}", job)])),
+    });
+    const sent = (job: string, signal: string) => ({ series: `otelcol_exporter_sent_${signal}_total{job="${job}", exporter="otlp"}`, values: "0+600x40" });
+    const test = {
+      rule_files: ["pipelines.yml"],
+      evaluation_interval: "1m",
+      tests: [
+        {
+          interval: "1m",
+          input_series: [
+            // The gateway loses spans for good (Jaeger refuses them); the log agent keeps failing log exports.
+            { series: `otelcol_exporter_send_failed_spans_total{job="${componentJobs.otelGateway}", exporter="otlp/jaeger"}`, values: "0+50x40" },
+            { series: `otelcol_exporter_send_failed_log_records{job="${componentJobs.logAgent}", exporter="otlphttp/loki"}`, values: "0+5x40" },
+            sent(componentJobs.otelAgent, "spans"),
+          ],
+          alert_rule_test: [
+            { eval_time: "9m", alertname: "CollectorDroppingData", exp_alerts: [] },
+            { eval_time: "20m", alertname: "CollectorDroppingData", exp_alerts: [expected(componentJobs.logAgent), expected(componentJobs.otelGateway)] },
+          ],
+        },
+        {
+          interval: "1m",
+          input_series: [
+            sent(componentJobs.otelGateway, "spans"),
+            { series: `otelcol_exporter_send_failed_spans_total{job="${componentJobs.otelGateway}", exporter="otlp/jaeger"}`, values: "7x40" },
+          ],
+          alert_rule_test: [{ eval_time: "30m", alertname: "CollectorDroppingData", exp_alerts: [] }],
+        },
+      ],
+    };
+    const result = await promtoolTestRules(toGoYaml(test), { "pipelines.yml": toGoYaml(pipelines) });
+    assert.equal(result.code, 0, result.stdout + result.stderr);
+  });
+
   it("reports a broken rule with its file and rule (the harness can fail)", async () => {
     const broken = { groups: [{ name: "g", rules: [{ record: "x:y", expr: "sum(rate(x[5m])" }] }] };
     const result = await promtoolCheckRules({ "broken.yml": toGoYaml(broken) });
@@ -68,11 +109,7 @@ function runAllScenarios(): Map<string, Promise<ScenarioRun[]>> {
       queue.push(async () => {
         try {
           const result = await promtoolTestRules(toGoYaml(file.document), { [testRuleFileName]: toGoYaml(ruleFile) });
-          if (result.code !== 0 && !/FAILED:/.test(result.stdout + result.stderr)) {
-            throw new Error(`promtool test rules did not run the tests:\n${result.stdout}${result.stderr}`);
-          }
-          const failures = parsePromtoolFailures(result.stdout + result.stderr);
-          resolve(file.groups.map((g) => readScenarioRun(g, failures)));
+          resolve(readTestFileRuns(file.groups, result.code, result.stdout + result.stderr));
         } catch (error) {
           reject(error);
         }
@@ -129,4 +166,58 @@ describe("rules: alert quality on promtool test rules, every SLO", function () {
       assert.ok(slow.firstTicket !== null, "slow burn at 2x opened no ticket");
     });
   }
+});
+
+describe("rules: reading promtool's report (the alert-quality check can fail)", () => {
+  const slo = slos[0];
+  const { ruleFile, files } = sloTestFiles(slo);
+  const groups = files[0].groups;
+  const outage = groups.find((g) => g.scenario.name === "outage") ?? groups[0];
+  const check = outage.asserted.find((a) => a.exp_alerts.length === 0) ?? outage.asserted[0];
+  const report = (group: string, alertname: string, time: string): string => [
+    "  FAILED:",
+    `    name: ${group},`,
+    `    alertname: ${alertname}, time: ${time}, `,
+    "        exp:[], ",
+    "        got:[",
+    "            0:",
+    `              Labels:{alertname="${alertname}", service="${slo.service}", severity="critical"}`,
+    "              Annotations:{}",
+    "            ]",
+  ].join("\n");
+
+  it("turns a failure at an asserted time into a violation with the labels promtool got", () => {
+    const runs = readTestFileRuns(groups, 1, report(outage.group.name, check.alertname, check.eval_time));
+    const run = runs.find((r) => r.scenario.name === outage.scenario.name);
+    assert.equal(run?.violations.length, 1);
+    assert.deepEqual(run?.violations[0].got, [{ alertname: check.alertname, service: slo.service, severity: "critical" }]);
+    assert.ok(runs.filter((r) => r !== run).every((r) => r.violations.length === 0));
+  });
+
+  it("refuses a non-zero exit whose report names no failed alert_rule_test", () => {
+    assert.throws(
+      () => readTestFileRuns(groups, 1, "Unit Testing:  tests.yml\n  FAILED:\n    1:24: parse error: unexpected character in series values\n"),
+      /promtool exited with code 1 but reported no failed alert_rule_test/,
+    );
+    assert.throws(() => readTestFileRuns(groups, 0, report(outage.group.name, check.alertname, check.eval_time)), /exited with code 0 but reported 1 failed/);
+  });
+
+  it("refuses a failure block it cannot read and a failure of a group the file does not hold", () => {
+    assert.throws(
+      () => parsePromtoolFailures(`  FAILED:\n    name: ${outage.group.name},\n    alert ${check.alertname} at ${check.eval_time}: unexpected alerts\n`),
+      /unreadable promtool failure block/,
+    );
+    assert.throws(
+      () => parsePromtoolFailures(`  FAILED:\n    name: ${outage.group.name},\n    alertname: ${check.alertname} at ${check.eval_time}\n`),
+      /unreadable promtool failure of group/,
+    );
+    assert.throws(() => readTestFileRuns(groups, 1, report("ryot/availability renamed", check.alertname, check.eval_time)), /groups "ryot\/availability renamed"; the file holds/);
+  });
+
+  it("refuses the report of a real promtool run that failed before evaluating any alert", async () => {
+    const broken = { ...files[0].document, tests: files[0].document.tests.map((t, i) => (i === 0 ? { ...t, input_series: [{ series: t.input_series[0].series, values: "1+1x not-a-number" }] } : t)) };
+    const result = await promtoolTestRules(toGoYaml(broken), { [testRuleFileName]: toGoYaml(ruleFile) });
+    assert.notEqual(result.code, 0);
+    assert.throws(() => readTestFileRuns(files[0].groups, result.code, result.stdout + result.stderr), /reported no failed alert_rule_test/);
+  });
 });
