@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { image } from "./versions";
 import { cpuQuantity, durationSeconds, pinnedImage, promDuration, res, resources, statefulWorkload } from "./common";
 
 /**
@@ -58,7 +59,7 @@ export const logging = z
     loki: statefulWorkload(
       { replicas: 3, resources: res("1", "4Gi", "8Gi"), storage: "50Gi" },
       {
-        image: pinnedImage.default("grafana/loki:3.6.7"),
+        image: pinnedImage.default(image("loki")),
         /** Copies of every stream kept by ingesters; writes need a quorum (floor(RF/2)+1) of them, so 1 or >= 3. */
         replicationFactor: z.number().int().min(1, "an integer >= 1").max(5, "an integer <= 5").default(3),
       },
@@ -90,8 +91,8 @@ export const logging = z
     limits,
     caches: z
       .strictObject({
-        image: pinnedImage.default("memcached:1.6.39-alpine"),
-        exporterImage: pinnedImage.default("prom/memcached-exporter:v0.15.4"),
+        image: pinnedImage.default(image("memcached")),
+        exporterImage: pinnedImage.default(image("memcachedExporter")),
         /** Loki chunks target 1.5 MB compressed; memcached's default 1 MiB item limit would refuse most of them. */
         maxItemMiB: z.number().int().min(1, "an integer >= 1").max(128, "an integer <= 128").default(5),
         chunks: cache({ replicas: 2, memoryMiB: 1024, cpu: "250m" }),
@@ -100,8 +101,8 @@ export const logging = z
       .prefault({}),
     agent: z
       .strictObject({
-        /** The same collector release as the tracing tier (tracing.images.collector). */
-        image: pinnedImage.default("otel/opentelemetry-collector-contrib:0.135.0"),
+        /** The same collector release as the tracing tier (both read the versions table). */
+        image: pinnedImage.default(image("collector")),
         resources: resources.default(res("100m", "128Mi", "512Mi")),
       })
       .prefault({}),

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { image } from "./versions";
 import { isQuantity, parseQuantity } from "../components/k8s/quantity";
 import { longestSloPeriod, sloPeriods } from "../rules/slo";
 import { sloSpecs } from "../rules/slos";
@@ -266,9 +267,9 @@ export const monitoring = z
     images: z
       .strictObject({
         /** v3: env expansion in external labels is built in and `auto-reload-config` replaces a reloader sidecar. */
-        prometheus: pinnedImage.default("quay.io/prometheus/prometheus:v3.5.0"),
-        alertmanager: pinnedImage.default("quay.io/prometheus/alertmanager:v0.28.1"),
-        grafana: pinnedImage.default("docker.io/grafana/grafana:12.3.0"),
+        prometheus: pinnedImage.default(image("prometheus")),
+        alertmanager: pinnedImage.default(image("alertmanager")),
+        grafana: pinnedImage.default(image("grafana")),
       })
       .prefault({}),
     scrapeInterval: promDuration.default("30s"),

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { image } from "./versions";
 import { cidr, durationSeconds, pinnedImage, promDuration, res, resources, storageQuantity, workload } from "./common";
 import { parseQuantity } from "../components/k8s/quantity";
 
@@ -246,12 +247,12 @@ const jaeger = z.preprocess(
 export const tracing = z.strictObject({
   images: z
     .strictObject({
-      /** The contrib distribution: it carries loadbalancing, tail_sampling and k8sattributes. */
-      collector: pinnedImage.default("otel/opentelemetry-collector-contrib:0.135.0"),
-      jaeger: pinnedImage.default("jaegertracing/jaeger:2.20.0"),
-      indexCleaner: pinnedImage.default("jaegertracing/jaeger-es-index-cleaner:2.20.0"),
+      /** The contrib distribution: it carries load_balancing, tail_sampling and k8s_attributes. */
+      collector: pinnedImage.default(image("collector")),
+      jaeger: pinnedImage.default(image("jaeger")),
+      indexCleaner: pinnedImage.default(image("indexCleaner")),
       /** Signs the index cleaner's requests with the IRSA role (the cleaner has no SigV4 support of its own). */
-      sigv4Proxy: pinnedImage.default("public.ecr.aws/aws-observability/aws-sigv4-proxy:1.7"),
+      sigv4Proxy: pinnedImage.default(image("sigv4Proxy")),
     })
     .prefault({}),
   agent: z

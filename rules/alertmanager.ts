@@ -74,7 +74,7 @@ export interface TimeInterval {
   time_intervals: { weekdays: string[]; times: { start_time: string; end_time: string }[]; location: string }[];
 }
 
-/** alertmanager.yml (0.25). */
+/** alertmanager.yml, as the deployed Alertmanager reads it. */
 export interface AlertmanagerConfig {
   route: Route;
   inhibit_rules: InhibitRule[];

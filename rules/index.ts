@@ -10,7 +10,7 @@ import { errorRatioExpr, eventRateExpr, presenceSelectors, renderSelector } from
 import { burnFactor, burnWindows, errorBudget, hardFailureRatio, sliWindows, tidy, validateSlos, windowSeconds, type Slo } from "./slo";
 import { recordNames, serviceDownAlert, sloRuleGroups } from "./slo-rules";
 import { runbookBaseUrl, sloSpecs } from "./slos";
-import { isAlertingRule, type RuleFile, type RuleGroup } from "./types";
+import { isAlertingRule, type RecordingRule, type RuleFile, type RuleGroup } from "./types";
 
 export { componentJobs, kubeletJob, serviceJob } from "./jobs";
 export { metricContract, serviceKeys, type ServiceKey } from "./metrics";
@@ -83,7 +83,26 @@ export function buildRuleFiles(input: RuleFilesInput): Record<string, RuleFile> 
   const files: Record<string, RuleFile> = {};
   for (const service of serviceKeys) files[sloRuleFileName(service)] = { groups: locate(serviceGroups(service, all), where) };
   files[stackHealthFileName] = { groups: locate(stackHealthGroups(input), where) };
+  const badNames = ruleNameProblems(files);
+  if (badNames.length > 0) throw new Error(`rule files: ${badNames.join("; ")}`);
   return files;
+}
+
+/** The legacy metric-name charset: a name in it works unquoted in PromQL, dashboards, federation and remote write. */
+const legacyMetricName = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
+
+/**
+ * Recording rules whose name is outside the legacy metric-name charset. Prometheus 3 accepts any UTF-8 name, but such
+ * a series must then be quoted everywhere it is read, and older readers refuse it; we never record one.
+ */
+export function ruleNameProblems(files: Record<string, RuleFile>): string[] {
+  return Object.entries(files).flatMap(([file, { groups }]) =>
+    groups.flatMap((group) =>
+      group.rules
+        .filter((rule): rule is RecordingRule => !isAlertingRule(rule) && !legacyMetricName.test(rule.record))
+        .map((rule) => `${file}, group ${group.name}: record: got ${JSON.stringify(rule.record)}; allowed: a metric name matching ${legacyMetricName.source}`),
+    ),
+  );
 }
 
 /**

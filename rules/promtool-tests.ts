@@ -46,7 +46,7 @@ export interface TestGroup {
   alert_rule_test: AlertRuleTest[];
 }
 
-/** A `promtool test rules` file (Prometheus 2.42 format). */
+/** A `promtool test rules` file. */
 export interface PromtoolTestFile {
   rule_files: string[];
   evaluation_interval: string;

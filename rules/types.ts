@@ -1,4 +1,4 @@
-/** Typed Prometheus rule files, as `promtool check rules` (2.42) reads them. */
+/** Typed Prometheus rule files, as `promtool check rules` reads them. */
 
 /** A recording rule: `record` names the new series. */
 export interface RecordingRule {

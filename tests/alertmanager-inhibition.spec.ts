@@ -5,7 +5,7 @@ import { alertingSchema, alertmanagerSecretFiles, buildAlertmanagerConfig, toGoY
 import { freeLoopbackPort, startAlertmanager, type RunningAlertmanager } from "./support/prom-tools";
 
 /**
- * Inhibition, grouping and silencing on a real Alertmanager 0.25 running the rendered configuration. Every
+ * Inhibition, grouping and silencing on the deployed Alertmanager release running the rendered configuration. Every
  * integration points at a loopback capture server (PagerDuty's `url`, the Slack webhook URL file, the info
  * webhook), so the test also sees which notifications were actually sent.
  */
@@ -77,7 +77,10 @@ describe("alertmanager: inhibition, grouping and silences on a real Alertmanager
       let body = "";
       req.setEncoding("utf8").on("data", (c: string) => { body += c; }).on("end", () => {
         captured.push({ path: req.url ?? "", body: JSON.parse(body) as Record<string, unknown> });
-        res.writeHead(200, { "content-type": "application/json" }).end('{"status":"success"}');
+        // Each receiver answers as the real service does: Slack's incoming webhooks a plain `ok` (Alertmanager
+        // retries any other answer), PagerDuty's Events API v2 a 202 with a JSON status.
+        if (req.url?.startsWith("/pagerduty")) res.writeHead(202, { "content-type": "application/json" }).end('{"status":"success","message":"Event processed"}');
+        else res.writeHead(200, { "content-type": "text/html" }).end("ok");
       });
     });
     await new Promise<void>((resolve) => capture?.listen(0, "127.0.0.1", resolve));

@@ -17,7 +17,8 @@ import { selectorLabels } from "../components/k8s/labels";
 import { namespaceOf, topology } from "../components/topology";
 import { buildRuleFiles, componentJobs, kubeletJob, serviceKeys, toGoYaml, type AlertingRule } from "../rules";
 import type { ComponentKey } from "../rules/jobs";
-import { findBinary, freeLoopbackPort, promtoolCheckConfig } from "./support/prom-tools";
+import { freeLoopbackPort, promtoolCheckConfig } from "./support/prom-tools";
+import { toolchainBinary } from "../toolchain/paths";
 import { stackValues } from "./support/harness";
 
 /** Files that exist only in the Prometheus pod, and where the locally checked copy finds stand-ins for them. */
@@ -27,33 +28,38 @@ const podFiles: Record<string, string> = {
 };
 
 /**
- * prometheus.yml made runnable by local tools. Debian's promtool and prometheus 2.42 are built without Kubernetes
- * service discovery ("Kubernetes support has been completely removed", NEWS.Debian), so they reject any
- * `kubernetes_sd_configs` key: each such block is swapped for a `file_sd_configs` block (no targets unless the caller
- * writes some). promtool also requires the scrape token file to exist, so the ServiceAccount files are pointed at
- * stand-ins in the work dir with the given contents. Everything else (globals, authorization, TLS, relabelling,
- * alerting, rule_files and the rule files themselves) is checked by the real tool; the Kubernetes blocks are checked
- * field by field below.
+ * prometheus.yml as checked off-cluster: promtool requires the files the config names to exist, so the ServiceAccount
+ * token and CA paths are pointed at stand-ins in the work dir with the given contents. Everything else, the Kubernetes
+ * service discovery blocks included, is what the pod reads.
  */
-function forLocalTools(text: string, contents: { token: string; caCert: string } = { token: "token\n", caCert: "" }) {
+function withPodFiles(text: string, contents: { token: string; caCert: string } = { token: "token\n", caCert: "" }) {
   const doc = parse(text) as Record<string, any>;
   const files: Record<string, string> = {};
-  const swap = (block: Record<string, any>, id: string) => {
-    assert.ok(Array.isArray(block.kubernetes_sd_configs) && block.kubernetes_sd_configs.length > 0, `${id} discovers through Kubernetes`);
-    delete block.kubernetes_sd_configs;
-    block.file_sd_configs = [{ files: [`targets/${id}.json`] }];
-    files[`targets/${id}.json`] = "[]\n";
-  };
   const local = (path: string, content: string) => {
     assert.ok(podFiles[path], `${path} is a known pod file`);
     files[podFiles[path]] = content;
     return podFiles[path];
   };
   for (const s of doc.scrape_configs as Record<string, any>[]) {
-    swap(s, s.job_name);
     if (s.authorization) s.authorization.credentials_file = local(s.authorization.credentials_file, contents.token);
     if (s.tls_config?.ca_file) s.tls_config.ca_file = local(s.tls_config.ca_file, contents.caCert);
   }
+  return { config: doc, files };
+}
+
+/**
+ * prometheus.yml made runnable off-cluster: a Prometheus outside a pod has no API server to discover from, so each
+ * `kubernetes_sd_configs` block is swapped for a `file_sd_configs` block (no targets unless the caller writes some).
+ */
+function forLocalRun(text: string, contents?: { token: string; caCert: string }) {
+  const { config: doc, files } = withPodFiles(text, contents);
+  const swap = (block: Record<string, any>, id: string) => {
+    assert.ok(Array.isArray(block.kubernetes_sd_configs) && block.kubernetes_sd_configs.length > 0, `${id} discovers through Kubernetes`);
+    delete block.kubernetes_sd_configs;
+    block.file_sd_configs = [{ files: [`targets/${id}.json`] }];
+    files[`targets/${id}.json`] = "[]\n";
+  };
+  for (const s of doc.scrape_configs as Record<string, any>[]) swap(s, s.job_name);
   doc.alerting.alertmanagers.forEach((a: Record<string, any>, i: number) => swap(a, `alertmanagers-${i}`));
   return { config: doc, files };
 }
@@ -97,7 +103,7 @@ for (const stack of ["staging", "prod"] as const) {
     const text = toGoYaml(config);
 
     it("passes promtool check config, rule files and the kubelet job's token file included", async function () {
-      const { config: checked, files } = forLocalTools(text);
+      const { config: checked, files } = withPodFiles(text);
       const kubelet = (checked.scrape_configs as Record<string, any>[]).find((s) => s.job_name === kubeletJob)!;
       assert.deepEqual(kubelet.authorization, { credentials_file: "serviceaccount/token" });
       const result = await promtoolCheckConfig(checked, { files: { ...files, ...ruleFilesFor(c) } });
@@ -183,7 +189,7 @@ describe("kubelet job settings", () => {
     const job = kubeletJobOf(buildPrometheusConfig(c));
     assert.deepEqual(job.tls_config, { insecure_skip_verify: true });
     assert.deepEqual(job.authorization, { credentials_file: serviceAccountFiles.token });
-    const { config, files } = forLocalTools(toGoYaml(buildPrometheusConfig(c)));
+    const { config, files } = withPodFiles(toGoYaml(buildPrometheusConfig(c)));
     const result = await promtoolCheckConfig(config, { files: { ...files, ...ruleFilesFor(c) } });
     assert.equal(result.code, 0, result.stdout + result.stderr);
   });
@@ -229,7 +235,7 @@ describe("kubelet job settings", () => {
 describe("prometheus.yml under promtool: the check can fail", () => {
   it("rejects a scrape timeout longer than the interval", async () => {
     const c = validateStackConfig(stackValues("staging"));
-    const { config, files } = forLocalTools(toGoYaml(buildPrometheusConfig(c)));
+    const { config, files } = withPodFiles(toGoYaml(buildPrometheusConfig(c)));
     (config as any).global.scrape_timeout = "2m";
     const result = await promtoolCheckConfig(config, { files: { ...files, ...ruleFilesFor(c) } });
     assert.notEqual(result.code, 0);
@@ -238,8 +244,8 @@ describe("prometheus.yml under promtool: the check can fail", () => {
 
   it("checks the rule files rule_files points at", async () => {
     const c = validateStackConfig(stackValues("staging"));
-    const { config, files } = forLocalTools(toGoYaml(buildPrometheusConfig(c)));
-    const broken = "groups:\n  - name: broken\n    rules:\n      - record: not a metric name\n        expr: up\n";
+    const { config, files } = withPodFiles(toGoYaml(buildPrometheusConfig(c)));
+    const broken = "groups:\n  - name: broken\n    rules:\n      - record: broken:up\n        expr: sum(up\n";
     const result = await promtoolCheckConfig(config, { files: { ...files, ...ruleFilesFor(c), "rules/broken.yml": broken } });
     assert.notEqual(result.code, 0);
     assert.match(result.stdout + result.stderr, /broken\.yml/);
@@ -247,7 +253,7 @@ describe("prometheus.yml under promtool: the check can fail", () => {
 
   it("checks that the kubelet job's token file exists", async () => {
     const c = validateStackConfig(stackValues("staging"));
-    const { config, files } = forLocalTools(toGoYaml(buildPrometheusConfig(c)));
+    const { config, files } = withPodFiles(toGoYaml(buildPrometheusConfig(c)));
     delete files[podFiles[serviceAccountFiles.token]];
     const result = await promtoolCheckConfig(config, { files: { ...files, ...ruleFilesFor(c) } });
     assert.notEqual(result.code, 0);
@@ -256,7 +262,7 @@ describe("prometheus.yml under promtool: the check can fail", () => {
 });
 
 /* ------------------------------------------------------------------------------------------------------------------
- * The kubelet job end to end: a real Prometheus 2.42 runs the generated prometheus.yml and rule files. Node discovery
+ * The kubelet job end to end: a real Prometheus, at the deployed version, runs the generated prometheus.yml and rule files. Node discovery
  * is emulated with file SD carrying the labels the node role produces; fake kubelets serve kubelet metrics over TLS;
  * a CONNECT proxy (`proxy_url`, the one test-only key) stands in for the node network, routing each node address the
  * job dials to its fake kubelet and recording what was dialled.
@@ -304,7 +310,7 @@ function exposition(series: typeof exposed): string {
 }
 
 async function openssl(dir: string, ...args: string[]): Promise<void> {
-  await execFileAsync(findBinary("openssl"), args, { cwd: dir });
+  await execFileAsync("openssl", args, { cwd: dir });
 }
 
 /** A cluster CA and the serving certificate of each node's kubelet, as kubelets get them. */
@@ -357,7 +363,7 @@ async function eventually<T>(what: string, ms: number, probe: () => Promise<T | 
   }
 }
 
-describe("kubelet job under a real Prometheus 2.42, against fake kubelets over TLS", function () {
+describe("kubelet job under the deployed Prometheus, against fake kubelets over TLS", function () {
   this.timeout(30_000);
   const c = validateStackConfig(stackValues("staging"));
   const token = `kubelet-scrape-token-${process.pid}`;
@@ -404,7 +410,7 @@ describe("kubelet job under a real Prometheus 2.42, against fake kubelets over T
     servers.push(proxy);
     const proxyUrl = `http://127.0.0.1:${await listen(proxy)}`;
 
-    const { config, files } = forLocalTools(toGoYaml(buildPrometheusConfig(c)), { token, caCert: ca });
+    const { config, files } = forLocalRun(toGoYaml(buildPrometheusConfig(c)), { token, caCert: ca });
     config.global = { ...config.global, scrape_interval: "1s", scrape_timeout: "1s", evaluation_interval: "1s" };
     const jobs = config.scrape_configs as Record<string, any>[];
     const verified = jobs.find((s) => s.job_name === kubeletJob)!;
@@ -438,7 +444,7 @@ describe("kubelet job under a real Prometheus 2.42, against fake kubelets over T
 
     const port = await freeLoopbackPort();
     url = `http://127.0.0.1:${port}`;
-    prometheus = spawn(findBinary("prometheus"), [
+    prometheus = spawn(toolchainBinary("prometheus"), [
       "--config.file=prometheus.yml",
       `--storage.tsdb.path=${join(workDir, "data")}`,
       `--web.listen-address=127.0.0.1:${port}`,

@@ -1,6 +1,6 @@
 import { strict as assert } from "node:assert";
 import {
-  buildRuleFiles, componentJobs, metricContract, serviceKeys, sloDocument, sloSpecs, validateSlos,
+  buildRuleFiles, componentJobs, metricContract, ruleNameProblems, serviceKeys, sloDocument, sloSpecs, validateSlos,
   type AlertingRule, type RecordingRule, type RuleFile, type SloSpec,
 } from "../rules";
 import { formatLe, resolveSeries } from "../rules/metrics";
@@ -173,6 +173,14 @@ describe("rules: SLO specs", () => {
 describe("rules: generated Prometheus rules", () => {
   const files = buildRuleFiles(input);
   const slos = validateSlos(sloSpecs);
+
+  it("records only names in the legacy metric-name charset (Prometheus 3 would accept any UTF-8 name)", () => {
+    assert.deepEqual(ruleNameProblems(files), []);
+    const broken: Record<string, RuleFile> = { "x.yml": { groups: [{ name: "g", rules: [{ record: "slo error ratio", expr: "up" }, { record: "slo:ok", expr: "up" }] }] } };
+    assert.deepEqual(ruleNameProblems(broken), [
+      'x.yml, group g: record: got "slo error ratio"; allowed: a metric name matching ^[a-zA-Z_:][a-zA-Z0-9_:]*$',
+    ]);
+  });
 
   it("writes one file per service and the stack health file", () => {
     assert.deepEqual(Object.keys(files).sort(), ["slo-agents.yml", "slo-ryot.yml", "slo-sigmalang.yml", "slo-sigmavault.yml", "stack-health.yml"]);

@@ -7,7 +7,7 @@ import { selectorLabels } from "../k8s/labels";
 
 /**
  * prometheus.yml as a typed document: the fields of the Prometheus configuration reference this stack uses, in
- * the shape both the v3 server and `promtool check config` 2.42 accept.
+ * the shape the deployed Prometheus (and its `promtool check config`) accepts.
  */
 export interface RelabelConfig {
   source_labels?: string[];

@@ -1,15 +1,15 @@
 /**
- * Runs the real Prometheus and Alertmanager tools (Debian's promtool 2.42, amtool and alertmanager 0.25)
+ * Runs the real Prometheus and Alertmanager tools, at the versions the stack deploys (built by the toolchain),
  * against generated documents. Every helper writes into a fresh temp dir, runs the tool there and removes
- * the dir afterwards. A missing binary is an error naming the Debian package, never a skipped test.
+ * the dir afterwards. A missing binary is an error saying how to build it, never a skipped test.
  */
 import { execFile, spawn, type ChildProcess } from "node:child_process";
-import { accessSync, constants as fsConstants } from "node:fs";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
-import { delimiter, dirname, join } from "node:path";
+import { dirname, join } from "node:path";
 import { toGoYaml } from "../../rules/yaml";
+import { toolchainBinary } from "../../toolchain/paths";
 
 /** Exit code and output of one tool run. */
 export interface ToolResult {
@@ -26,31 +26,6 @@ export interface RunOptions {
   files?: Record<string, Document>;
   args?: string[];
   timeoutMs?: number;
-}
-
-const debianPackage: Record<string, string> = {
-  promtool: "prometheus",
-  amtool: "prometheus-alertmanager",
-  "prometheus-alertmanager": "prometheus-alertmanager",
-  alertmanager: "prometheus-alertmanager",
-};
-
-/** Resolves the first of `names` found on PATH, or throws naming the Debian package to install. */
-export function findBinary(...names: string[]): string {
-  const dirs = (process.env.PATH ?? "").split(delimiter).filter((d) => d !== "");
-  for (const name of names) {
-    for (const dir of dirs) {
-      const candidate = join(dir, name);
-      try {
-        accessSync(candidate, fsConstants.X_OK);
-        return candidate;
-      } catch {
-        continue;
-      }
-    }
-  }
-  const pkg = debianPackage[names[0]] ?? names[0];
-  throw new Error(`${names.join(" or ")} not found on PATH; install the Debian package "${pkg}" (apt-get install ${pkg})`);
 }
 
 function render(document: Document): string {
@@ -79,12 +54,12 @@ function run(binary: string, args: string[], cwd: string, timeoutMs: number): Pr
 
 /** Creates a temp dir, writes `files` into it, runs the tool with args built from the dir, and removes it. */
 async function inTempDir(
-  binaryNames: string[],
+  binaryName: string,
   files: Record<string, Document>,
   buildArgs: (dir: string) => string[],
   timeoutMs = 60_000,
 ): Promise<ToolResult> {
-  const binary = findBinary(...binaryNames);
+  const binary = toolchainBinary(binaryName);
   const dir = await mkdtemp(join(tmpdir(), "prom-tools-"));
   try {
     await writeFiles(dir, files);
@@ -100,14 +75,14 @@ async function inTempDir(
  * only exist in the pod (service-account token, TLS CA).
  */
 export function promtoolCheckConfig(config: Document, options: RunOptions = {}): Promise<ToolResult> {
-  return inTempDir(["promtool"], { ...options.files, "prometheus.yml": config }, () => [
+  return inTempDir("promtool", { ...options.files, "prometheus.yml": config }, () => [
     "check", "config", ...(options.args ?? []), "prometheus.yml",
   ], options.timeoutMs);
 }
 
 /** `promtool check rules` on every given rule file (file name -> rule file document). */
 export function promtoolCheckRules(ruleFiles: Record<string, Document>, options: RunOptions = {}): Promise<ToolResult> {
-  return inTempDir(["promtool"], { ...options.files, ...ruleFiles }, () => [
+  return inTempDir("promtool", { ...options.files, ...ruleFiles }, () => [
     "check", "rules", ...(options.args ?? []), ...Object.keys(ruleFiles),
   ], options.timeoutMs);
 }
@@ -121,14 +96,14 @@ export function promtoolTestRules(
   ruleFiles: Record<string, Document>,
   options: RunOptions = {},
 ): Promise<ToolResult> {
-  return inTempDir(["promtool"], { ...options.files, ...ruleFiles, "tests.yml": testDocument }, () => [
+  return inTempDir("promtool", { ...options.files, ...ruleFiles, "tests.yml": testDocument }, () => [
     "test", "rules", ...(options.args ?? []), "tests.yml",
   ], options.timeoutMs);
 }
 
 /** `amtool check-config` on an alertmanager.yml. */
 export function amtoolCheckConfig(config: Document, options: RunOptions = {}): Promise<ToolResult> {
-  return inTempDir(["amtool"], { ...options.files, "alertmanager.yml": config }, () => [
+  return inTempDir("amtool", { ...options.files, "alertmanager.yml": config }, () => [
     "check-config", ...(options.args ?? []), "alertmanager.yml",
   ], options.timeoutMs);
 }
@@ -149,7 +124,7 @@ export async function amtoolRoutesTest(
 ): Promise<RoutesTestResult> {
   const labelArgs = Object.entries(labels).map(([name, value]) => `${name}=${value}`);
   const verify = options.verifyReceivers ? [`--verify.receivers=${options.verifyReceivers.join(",")}`] : [];
-  const result = await inTempDir(["amtool"], { ...options.files, "alertmanager.yml": config }, () => [
+  const result = await inTempDir("amtool", { ...options.files, "alertmanager.yml": config }, () => [
     "config", "routes", "test", "--config.file=alertmanager.yml", ...verify, ...(options.args ?? []), ...labelArgs,
   ], options.timeoutMs);
   // The first stdout line is the resolved receivers even when --verify.receivers fails.
@@ -199,7 +174,7 @@ export async function startAlertmanager(
   config: Document | ((workDir: string) => Document),
   options: { files?: Record<string, Document>; readyTimeoutMs?: number } = {},
 ): Promise<RunningAlertmanager> {
-  const binary = findBinary("prometheus-alertmanager", "alertmanager");
+  const binary = toolchainBinary("alertmanager");
   const workDir = await mkdtemp(join(tmpdir(), "alertmanager-"));
   const port = await freeLoopbackPort();
   const url = `http://127.0.0.1:${port}`;
