@@ -207,16 +207,16 @@ describe("LoggingTier", () => {
 
     it("tails container logs with the container parser and k8sattributes, and exports to Loki's OTLP endpoint", () => {
       const cfg = parse(prod.configs()["otel-log-agent.yaml"]);
-      assert.deepStrictEqual(cfg.receivers.filelog.include, ["/var/log/pods/*/*/*.log"]);
-      assert.deepStrictEqual(cfg.receivers.filelog.operators, [{ type: "container", id: "container-parser" }]);
-      assert.strictEqual(cfg.receivers.filelog.storage, "file_storage");
+      assert.deepStrictEqual(cfg.receivers.file_log.include, ["/var/log/pods/*/*/*.log"]);
+      assert.deepStrictEqual(cfg.receivers.file_log.operators, [{ type: "container", id: "container-parser" }]);
+      assert.strictEqual(cfg.receivers.file_log.storage, "file_storage");
       // A replaced pod has no checkpoints (emptyDir): starting at the beginning would replay the node's logs into Loki.
-      assert.strictEqual(cfg.receivers.filelog.start_at, "end");
-      assert.strictEqual(cfg.exporters["otlphttp/loki"].endpoint, "http://loki.logging.svc.cluster.local:3100/otlp");
+      assert.strictEqual(cfg.receivers.file_log.start_at, "end");
+      assert.strictEqual(cfg.exporters["otlp_http/loki"].endpoint, "http://loki.logging.svc.cluster.local:3100/otlp");
       assert.deepStrictEqual(cfg.service.pipelines.logs, {
-        receivers: ["filelog"],
-        processors: ["memory_limiter", "k8sattributes", "resource", "batch"],
-        exporters: ["otlphttp/loki"],
+        receivers: ["file_log"],
+        processors: ["memory_limiter", "k8s_attributes", "resource", "batch"],
+        exporters: ["otlp_http/loki"],
       });
       const loki = prod.object("Service", "loki", "logging");
       assert.ok(loki.spec.ports.some((p: any) => p.port === 3100));

@@ -68,8 +68,8 @@ describe("rules: promtool check rules", () => {
           interval: "1m",
           input_series: [
             // The gateway loses spans for good (Jaeger refuses them); the log agent keeps failing log exports.
-            { series: `otelcol_exporter_send_failed_spans_total{job="${componentJobs.otelGateway}", exporter="otlp/jaeger"}`, values: "0+50x40" },
-            { series: `otelcol_exporter_send_failed_log_records{job="${componentJobs.logAgent}", exporter="otlphttp/loki"}`, values: "0+5x40" },
+            { series: `otelcol_exporter_send_failed_spans_total{job="${componentJobs.otelGateway}", exporter="otlp_grpc/jaeger"}`, values: "0+50x40" },
+            { series: `otelcol_exporter_send_failed_log_records{job="${componentJobs.logAgent}", exporter="otlp_http/loki"}`, values: "0+5x40" },
             sent(componentJobs.otelAgent, "spans"),
           ],
           alert_rule_test: [
@@ -81,7 +81,7 @@ describe("rules: promtool check rules", () => {
           interval: "1m",
           input_series: [
             sent(componentJobs.otelGateway, "spans"),
-            { series: `otelcol_exporter_send_failed_spans_total{job="${componentJobs.otelGateway}", exporter="otlp/jaeger"}`, values: "7x40" },
+            { series: `otelcol_exporter_send_failed_spans_total{job="${componentJobs.otelGateway}", exporter="otlp_grpc/jaeger"}`, values: "7x40" },
           ],
           alert_rule_test: [{ eval_time: "30m", alertname: "CollectorDroppingData", exp_alerts: [] }],
         },

@@ -4,7 +4,7 @@ import { type StackConfig, validateStackConfig } from "../config";
 import { agentCollectorConfig } from "../components/tracing-tier/agent";
 import { type CollectorConfig, collectorConfigProblems } from "../components/tracing-tier/collector";
 import { gatewayCollectorConfig } from "../components/tracing-tier/gateway";
-import { jaegerCollectorConfig, jaegerQueryConfig, openSearchUrlEnv, remoteStoragePort } from "../components/tracing-tier/jaeger";
+import { jaegerCollectorConfig, jaegerQueryConfig, remoteStoragePort } from "../components/tracing-tier/jaeger";
 import { tailSamplingPolicies } from "../components/tracing-tier/sampling";
 import { renderDirAnnotation } from "../components/k8s/documents";
 import type { Rendered } from "./support/harness";
@@ -62,10 +62,10 @@ describe("tracing: rendered collector and Jaeger configs", () => {
 
   it("the structural check catches a pipeline naming an undefined component", () => {
     const broken = structuredClone(agentCollectorConfig(configFor("staging")));
-    broken.service.pipelines.traces.processors = ["memory_limiter", "k8s_attributes", "batch"];
+    broken.service.pipelines.traces.processors = ["memory_limiter", "k8sattributes", "batch"];
     broken.service.extensions = ["health_check", "pprof"];
     assert.deepEqual(collectorConfigProblems(broken), [
-      'pipeline traces uses processor "k8s_attributes", which is not defined under processors',
+      'pipeline traces uses processor "k8sattributes", which is not defined under processors',
       'service extension "pprof" is not defined under extensions',
     ]);
   });
@@ -78,9 +78,9 @@ describe("tracing: rendered collector and Jaeger configs", () => {
     assert.deepEqual(renderedDocument(prod, "jaeger-query.yaml"), jaegerQueryConfig(c));
   });
 
-  it("agent: loadbalancing exporter routes by trace ID to the gateway's headless Service over DNS", () => {
+  it("agent: load_balancing exporter routes by trace ID to the gateway's headless Service over DNS", () => {
     const doc = renderedDocument(staging, "otel-agent.yaml");
-    const lb = (doc.exporters as Record<string, any>).loadbalancing;
+    const lb = (doc.exporters as Record<string, any>).load_balancing;
     assert.equal(lb.routing_key, "traceID");
     assert.deepEqual(Object.keys(lb.resolver), ["dns"]);
     assert.equal(lb.resolver.dns.hostname, "otel-gateway.tracing.svc.cluster.local");
@@ -88,16 +88,16 @@ describe("tracing: rendered collector and Jaeger configs", () => {
     assert.ok(lb.protocol.otlp, "the only load-balancing protocol is OTLP");
     assert.deepEqual(doc.service.pipelines.traces, {
       receivers: ["otlp"],
-      processors: ["memory_limiter", "k8sattributes", "batch"],
-      exporters: ["loadbalancing"],
+      processors: ["memory_limiter", "k8s_attributes", "batch"],
+      exporters: ["load_balancing"],
     });
     const receivers = (doc.receivers as Record<string, any>).otlp.protocols;
     assert.equal(receivers.grpc.endpoint, "0.0.0.0:4317");
     assert.equal(receivers.http.endpoint, "0.0.0.0:4318");
   });
 
-  it("agent: k8sattributes uses the ServiceAccount, watches its own node and extracts only pod/namespace metadata", () => {
-    const k8sattributes = (renderedDocument(staging, "otel-agent.yaml").processors as Record<string, any>).k8sattributes;
+  it("agent: k8s_attributes uses the ServiceAccount, watches its own node and extracts only pod/namespace metadata", () => {
+    const k8sattributes = (renderedDocument(staging, "otel-agent.yaml").processors as Record<string, any>).k8s_attributes;
     assert.equal(k8sattributes.auth_type, "serviceAccount");
     assert.equal(k8sattributes.filter.node_from_env_var, "KUBE_NODE_NAME");
     const needsReplicaSets = (k8sattributes.extract.metadata as string[]).filter((m) => /deployment|replicaset/.test(m));
@@ -114,7 +114,7 @@ describe("tracing: rendered collector and Jaeger configs", () => {
       assert.equal(ts.num_traces, c.tracing.gateway.numTraces);
       assert.equal(ts.expected_new_traces_per_sec, perReplica, stack);
       assert.deepEqual(doc.service.pipelines.traces.processors, ["memory_limiter", "tail_sampling", "batch"]);
-      const otlp = (doc.exporters as Record<string, any>)["otlp/jaeger"];
+      const otlp = (doc.exporters as Record<string, any>)["otlp_grpc/jaeger"];
       assert.equal(otlp.endpoint, "dns:///jaeger-collector.tracing.svc.cluster.local:4317");
       assert.equal(otlp.balancer_name, "round_robin");
     }
@@ -140,25 +140,29 @@ describe("tracing: rendered collector and Jaeger configs", () => {
     assert.equal(ext(query).jaeger_query.storage.traces, "traces");
   });
 
-  it("jaeger (prod): OpenSearch over HTTPS signed with SigV4, daily indices, reads over the whole retention", () => {
+  it("jaeger (prod): OpenSearch through the pod's SigV4 proxy, daily indices, reads over the whole retention", () => {
     for (const file of ["jaeger.yaml", "jaeger-query.yaml"]) {
       const doc = renderedDocument(prod, file);
       const os = ext(doc).jaeger_storage.backends.traces.opensearch;
-      assert.deepEqual(os.server_urls, [`\${env:${openSearchUrlEnv}}`], file);
-      assert.equal(os.auth.authenticator, "sigv4auth");
-      assert.deepEqual(ext(doc).sigv4auth, { region: "eu-west-1", service: "es" });
-      assert.ok(doc.service.extensions!.includes("sigv4auth"), `${file} starts the authenticator it names`);
-      assert.equal(os.tls.insecure_skip_verify, false);
+      // sigv4auth (Jaeger 2.13) signs bodies as empty: OpenSearch would refuse every write. The sidecar signs.
+      assert.deepEqual(os.server_urls, ["http://127.0.0.1:8080"], file);
+      assert.equal(os.auth, undefined, file);
+      assert.equal(ext(doc).sigv4auth, undefined, file);
+      assert.equal(os.create_mappings, file === "jaeger.yaml", `${file}: only the collector writes index templates`);
       assert.equal(os.max_span_age, "336h");
       assert.equal(os.indices.index_prefix, "traces");
-      assert.deepEqual(os.indices.spans, { shards: 3, replicas: 1, rotation: { periodic: { date_layout: "2006-01-02", rollover_frequency: "day" } } });
+      assert.deepEqual(os.indices.spans, { shards: 3, replicas: 1, date_layout: "2006-01-02", rollover_frequency: "day" });
+      assert.deepEqual(os.indices.services, { shards: 1, replicas: 1, date_layout: "2006-01-02", rollover_frequency: "day" });
     }
   });
 
   it("jaeger (prod): hourly rollover changes the index date layout", () => {
     const c = configFor("prod");
     const hourly = configFor("prod", (t) => (t.jaeger.storage.indices.rolloverFrequency = "hour"));
-    const spans = (doc: CollectorConfig) => ext(doc).jaeger_storage.backends.traces.opensearch.indices.spans.rotation.periodic;
+    const spans = (doc: CollectorConfig) => {
+      const { date_layout, rollover_frequency } = ext(doc).jaeger_storage.backends.traces.opensearch.indices.spans;
+      return { date_layout, rollover_frequency };
+    };
     assert.deepEqual(spans(jaegerCollectorConfig(c)), { date_layout: "2006-01-02", rollover_frequency: "day" });
     assert.deepEqual(spans(jaegerCollectorConfig(hourly)), { date_layout: "2006-01-02-15", rollover_frequency: "hour" });
   });

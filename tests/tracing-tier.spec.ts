@@ -214,6 +214,15 @@ describe("TracingTier: recorded resources", () => {
       assert.deepEqual(pod.containers[0].args, ["--index-prefix=traces", "14", "http://127.0.0.1:8080"]);
       assert.equal(pod.serviceAccountName, "jaeger");
     });
+
+    it("signs Jaeger's OpenSearch requests with the same native SigV4 sidecar in every collector and query pod", () => {
+      for (const name of ["jaeger-collector", "jaeger-query"]) {
+        const pod = prod.object("Deployment", name, ns).spec.template.spec;
+        assert.deepEqual(pod.initContainers.map((c: any) => [c.name, c.restartPolicy]), [["sigv4-proxy", "Always"]], name);
+        assert.deepEqual(pod.initContainers[0].env, [{ name: "OPENSEARCH_HOST", value: "[computed]" }], name);
+        assert.equal(pod.containers[0].env, undefined, `${name}: Jaeger itself needs no AWS settings`);
+      }
+    });
   });
 
   describe("network policies", () => {

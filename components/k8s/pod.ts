@@ -30,6 +30,8 @@ export interface ContainerArgs {
   volumeMounts?: k8s.types.input.core.v1.VolumeMount[];
   /** Omitted only for run-to-completion or sidecar containers whose health is the main container's. */
   probes?: Probes;
+  /** `Always` on an init container makes it a native sidecar: started before and stopped after the main containers. */
+  restartPolicy?: "Always";
 }
 
 /**
@@ -50,6 +52,7 @@ export function hardenedContainer(c: ContainerArgs): Input {
       limits: { ...(c.resources.limits.cpu ? { cpu: c.resources.limits.cpu } : {}), memory: c.resources.limits.memory },
     },
     ...(c.volumeMounts ? { volumeMounts: c.volumeMounts } : {}),
+    ...(c.restartPolicy ? { restartPolicy: c.restartPolicy } : {}),
     ...(c.probes
       ? { readinessProbe: c.probes.readiness, livenessProbe: c.probes.liveness, ...(c.probes.startup ? { startupProbe: c.probes.startup } : {}) }
       : {}),

@@ -29,7 +29,7 @@ export function logAgentConfig(c: StackConfig): Record<string, unknown> {
       file_storage: { directory: agentStateDir },
     },
     receivers: {
-      filelog: {
+      file_log: {
         include: [`${podLogsDir}/*/*/*.log`],
         // Its own logs would loop back through itself.
         exclude: [own],
@@ -45,7 +45,7 @@ export function logAgentConfig(c: StackConfig): Record<string, unknown> {
     },
     processors: {
       memory_limiter: { check_interval: "1s", limit_percentage: 80, spike_limit_percentage: 25 },
-      k8sattributes: {
+      k8s_attributes: {
         auth_type: "serviceAccount",
         // Watch only this node's pods: the API server load stays flat as the cluster grows.
         filter: { node_from_env_var: agentEnv.nodeName },
@@ -64,7 +64,7 @@ export function logAgentConfig(c: StackConfig): Record<string, unknown> {
       batch: { send_batch_size: 4096, timeout: "1s" },
     },
     exporters: {
-      "otlphttp/loki": {
+      "otlp_http/loki": {
         // The exporter appends /v1/logs: Loki's OTLP endpoint is /otlp/v1/logs.
         endpoint: `${serviceUrl(c, "loki", "http")}/otlp`,
         sending_queue: { enabled: true, storage: "file_storage" },
@@ -75,9 +75,9 @@ export function logAgentConfig(c: StackConfig): Record<string, unknown> {
       extensions: ["health_check", "file_storage"],
       pipelines: {
         logs: {
-          receivers: ["filelog"],
-          processors: ["memory_limiter", "k8sattributes", "resource", "batch"],
-          exporters: ["otlphttp/loki"],
+          receivers: ["file_log"],
+          processors: ["memory_limiter", "k8s_attributes", "resource", "batch"],
+          exporters: ["otlp_http/loki"],
         },
       },
       telemetry: {

@@ -22,7 +22,7 @@ export const extractedMetadata = ["k8s.namespace.name", "k8s.pod.name", "k8s.pod
 
 /**
  * The node agent's collector configuration: OTLP in, memory limit, Kubernetes enrichment, batching, then the
- * `loadbalancing` exporter keyed on trace ID, so every span of a trace reaches the same sampling gateway replica.
+ * `load_balancing` exporter keyed on trace ID, so every span of a trace reaches the same sampling gateway replica.
  *
  * The DNS resolver reads the gateway's headless Service (only ready pods are published), which needs no Kubernetes
  * API access; the k8s resolver would also need list/watch on EndpointSlices for every agent.
@@ -41,7 +41,7 @@ export function agentCollectorConfig(c: StackConfig): CollectorConfig {
     processors: {
       // Refuses data above 80% of the container limit (checked every second) instead of being OOM-killed.
       memory_limiter: { check_interval: "1s", limit_percentage: 80, spike_limit_percentage: 20 },
-      k8sattributes: {
+      k8s_attributes: {
         auth_type: "serviceAccount",
         passthrough: false,
         filter: { node_from_env_var: nodeNameEnv },
@@ -55,7 +55,7 @@ export function agentCollectorConfig(c: StackConfig): CollectorConfig {
       batch: { send_batch_size: 1024, send_batch_max_size: 2048, timeout: "1s" },
     },
     exporters: {
-      loadbalancing: {
+      load_balancing: {
         routing_key: "traceID",
         protocol: { otlp: { timeout: "5s", tls: { insecure: true } } },
         resolver: {
@@ -66,7 +66,7 @@ export function agentCollectorConfig(c: StackConfig): CollectorConfig {
     service: {
       extensions: ["health_check"],
       pipelines: {
-        traces: { receivers: ["otlp"], processors: ["memory_limiter", "k8sattributes", "batch"], exporters: ["loadbalancing"] },
+        traces: { receivers: ["otlp"], processors: ["memory_limiter", "k8s_attributes", "batch"], exporters: ["load_balancing"] },
       },
       telemetry: internalTelemetry(agent.ports.metrics, "otel-agent"),
     },

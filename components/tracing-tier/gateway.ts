@@ -42,7 +42,7 @@ export function gatewayCollectorConfig(c: StackConfig): CollectorConfig {
       batch: { send_batch_size: 1024, send_batch_max_size: 2048, timeout: "1s" },
     },
     exporters: {
-      "otlp/jaeger": {
+      "otlp_grpc/jaeger": {
         endpoint: `dns:///${serviceHost(c, "jaegerCollector")}:${topology.jaegerCollector.ports.otlpGrpc}`,
         balancer_name: "round_robin",
         tls: { insecure: true },
@@ -53,7 +53,7 @@ export function gatewayCollectorConfig(c: StackConfig): CollectorConfig {
     service: {
       extensions: ["health_check"],
       pipelines: {
-        traces: { receivers: ["otlp"], processors: ["memory_limiter", "tail_sampling", "batch"], exporters: ["otlp/jaeger"] },
+        traces: { receivers: ["otlp"], processors: ["memory_limiter", "tail_sampling", "batch"], exporters: ["otlp_grpc/jaeger"] },
       },
       telemetry: internalTelemetry(gateway.ports.metrics, "otel-gateway"),
     },

@@ -13,6 +13,7 @@ import { namespaceOf, serviceHost, topology } from "../topology";
 import { portName } from "./agent";
 import { type CollectorConfig, internalTelemetry } from "./collector";
 import { buildIndexCleaner } from "./index-cleaner";
+import { signedOpenSearchUrl, sigv4ProxySidecar } from "./sigv4-proxy";
 import { type OpenSearchStore, jaegerServiceAccount } from "./opensearch";
 
 const collector = topology.jaegerCollector;
@@ -20,9 +21,6 @@ const query = topology.jaegerQuery;
 
 /** With Badger the collector serves its store to the query Deployment over Jaeger's remote-storage gRPC API. */
 export const remoteStoragePort = topology.jaegerCollector.ports.remoteStorage;
-
-/** Where the OpenSearch endpoint reaches the config: an environment variable, so the document is known before the domain exists. */
-export const openSearchUrlEnv = "OPENSEARCH_URL";
 
 /** The name of the one storage backend in `jaeger_storage`. */
 const backend = "traces";
@@ -38,16 +36,21 @@ export function dateLayout(frequency: OpenSearchStorage["indices"]["rolloverFreq
   return frequency === "hour" ? "2006-01-02-15" : "2006-01-02";
 }
 
-/** The `opensearch` backend of `jaeger_storage`: SigV4-signed (IRSA), daily or hourly indices, reads over the retention. */
-export function openSearchBackend(store: OpenSearchStorage) {
-  const rotation = { periodic: { date_layout: dateLayout(store.indices.rolloverFrequency), rollover_frequency: store.indices.rolloverFrequency } };
-  const index = (shards: number) => ({ shards, replicas: store.indices.replicas, rotation });
+/**
+ * The `opensearch` backend of `jaeger_storage`: through the pod's SigV4 proxy sidecar (IRSA), daily or hourly indices,
+ * reads over the retention. Only the collector writes the index templates.
+ */
+export function openSearchBackend(store: OpenSearchStorage, role: "collector" | "query") {
+  const index = (shards: number) => ({
+    shards,
+    replicas: store.indices.replicas,
+    date_layout: dateLayout(store.indices.rolloverFrequency),
+    rollover_frequency: store.indices.rolloverFrequency,
+  });
   return {
     opensearch: {
-      server_urls: [`\${env:${openSearchUrlEnv}}`],
-      auth: { authenticator: "sigv4auth" },
-      tls: { insecure: false, insecure_skip_verify: false },
-      create_mappings: true,
+      server_urls: [signedOpenSearchUrl],
+      create_mappings: role === "collector",
       max_span_age: `${store.indices.retentionDays * 24}h`,
       indices: {
         index_prefix: store.indices.prefix,
@@ -61,12 +64,7 @@ export function openSearchBackend(store: OpenSearchStorage) {
 }
 
 function storageExtensions(c: StackConfig, storage: JaegerStorage, role: "collector" | "query"): Record<string, unknown> {
-  if (storage.kind === "opensearch") {
-    return {
-      sigv4auth: { region: c.cluster.region, service: "es" },
-      jaeger_storage: { backends: { [backend]: openSearchBackend(storage) } },
-    };
-  }
+  if (storage.kind === "opensearch") return { jaeger_storage: { backends: { [backend]: openSearchBackend(storage, role) } } };
   if (role === "collector") {
     return {
       jaeger_storage: {
@@ -121,6 +119,8 @@ export function jaegerQueryConfig(c: StackConfig): CollectorConfig {
     ...storageExtensions(c, storage, "query"),
     jaeger_query: {
       storage: { traces: backend },
+      // Jaeger would trace its own queries to an OTLP endpoint on localhost, where nothing listens.
+      enable_tracing: false,
       http: { endpoint: `0.0.0.0:${query.ports.http}` },
       grpc: { endpoint: `0.0.0.0:${query.ports.grpc}` },
     },
@@ -150,14 +150,12 @@ function jaegerContainer(
   ports: Record<string, number>,
   file: string,
   resources: ContainerArgs["resources"],
-  store?: OpenSearchStore,
   extraMounts: ContainerArgs["volumeMounts"] = [],
 ): ContainerArgs {
   return {
     name: "jaeger",
     image: c.tracing.images.jaeger,
     args: [`--config=/conf/${file}`],
-    env: store ? [{ name: openSearchUrlEnv, value: pulumi.interpolate`https://${store.endpoint}` }] : undefined,
     ports: Object.entries(ports).map(([port, containerPort]) => ({ name: portName(port), containerPort })),
     resources,
     volumeMounts: [{ name: "config", mountPath: "/conf", readOnly: true }, { name: "tmp", mountPath: "/tmp" }, ...extraMounts],
@@ -190,7 +188,11 @@ export function buildJaeger(name: string, { c, store, storageClassName }: Jaeger
     opts,
   );
   // IRSA's web identity token is a projected volume the EKS webhook adds; Jaeger never calls the Kubernetes API.
-  const pod = { serviceAccountName: jaegerServiceAccount, needsApiToken: false };
+  const pod = {
+    serviceAccountName: jaegerServiceAccount,
+    needsApiToken: false,
+    ...(store ? { initContainers: [sigv4ProxySidecar(c, store.endpoint)] } : {}),
+  };
 
   const collectorDocs = documentsConfigMap(
     `${name}-jaeger-collector-config`,
@@ -217,7 +219,7 @@ export function buildJaeger(name: string, { c, store, storageClassName }: Jaeger
     checksums: { config: collectorDocs.checksum },
     pod: {
       ...pod,
-      containers: [jaegerContainer(c, collectorPorts, "jaeger.yaml", j.collector.resources, store, extraMounts)],
+      containers: [jaegerContainer(c, collectorPorts, "jaeger.yaml", j.collector.resources, extraMounts)],
       volumes: volumes(collector.id.instance),
     },
   });
@@ -274,7 +276,7 @@ export function buildJaeger(name: string, { c, store, storageClassName }: Jaeger
       checksums: { config: queryDocs.checksum },
       pod: {
         ...pod,
-        containers: [jaegerContainer(c, { ...query.ports }, "jaeger-query.yaml", j.query.resources, store)],
+        containers: [jaegerContainer(c, { ...query.ports }, "jaeger-query.yaml", j.query.resources)],
         volumes: volumes(query.id.instance),
       },
     }),
