@@ -92,9 +92,25 @@ export const sampling = z
  * The sampling gateway. Its buffer holds every trace for `decisionWait`; `numTraces` (per replica) and the memory
  * limit are checked against the expected rate so a traffic peak drops nothing before a decision is made.
  */
+/**
+ * How much more than an even share of new traces one gateway may receive: the agents hash trace IDs onto a ring of
+ * the gateways' addresses, which never splits exactly evenly.
+ */
+export const gatewayBalanceSkew = 1.25;
+
+/**
+ * Traces one gateway replica must hold: a survivor's share of the tier's rate (with `maxUnavailable` replicas down),
+ * with the balancing skew, held for decisionWait, doubled for bursts. A replica's capacity is numTraces / decisionWait:
+ * past it, undecided traces are evicted (TailSamplingDroppingTraces fires).
+ */
+export function gatewayTracesNeeded(g: { replicas: number; maxUnavailable: number; expectedNewTracesPerSec: number; decisionWait: string }): number {
+  const perReplica = g.expectedNewTracesPerSec / Math.max(1, g.replicas - g.maxUnavailable);
+  return Math.ceil(perReplica * gatewayBalanceSkew * durationSeconds(g.decisionWait) * 2);
+}
+
 const gateway = workload(
-  // 75,000 traces x 16 KiB = 1.15Gi of buffer, which must fit in half the limit.
-  { replicas: 3, resources: res("500m", "2Gi", "3Gi") },
+  // 100,000 traces x 16 KiB = 1.53Gi of buffer, which must fit in half the limit.
+  { replicas: 3, resources: res("500m", "2Gi", "3584Mi") },
   {
     /**
      * Longest time between a trace's first and last span that still yields one decision (the collector default). It
@@ -102,8 +118,8 @@ const gateway = workload(
      * root span carrying the error status or the trace's full duration arrives after the decision.
      */
     decisionWait: promDuration.default("30s"),
-    /** Traces held in memory per replica: 2,500/s over 2 survivors x 30 s x 2 = 75,000. */
-    numTraces: z.number().int().min(1000, "an integer >= 1000").default(75000),
+    /** Traces held in memory per replica: 2,500/s over 2 survivors x 1.25 skew x 30 s x 2 = 93,750, rounded up. */
+    numTraces: z.number().int().min(1000, "an integer >= 1000").default(100000),
     /** New traces per second arriving at the whole gateway tier (all services); the plan's peak is ~2,100/s. */
     expectedNewTracesPerSec: z.number().int().min(1, "an integer >= 1").default(2500),
     /** Average in-memory size of one buffered trace; ~20 spans of ~800 bytes each in the services' instrumentation. */
@@ -112,7 +128,7 @@ const gateway = workload(
 ).superRefine((g, ctx) => {
   const surviving = Math.max(1, g.replicas - g.maxUnavailable);
   const perReplica = Math.ceil(g.expectedNewTracesPerSec / surviving);
-  const needed = Math.ceil(perReplica * durationSeconds(g.decisionWait) * 2);
+  const needed = gatewayTracesNeeded(g);
   if (g.numTraces < needed) {
     ctx.addIssue({
       code: "custom",
@@ -120,7 +136,7 @@ const gateway = workload(
       input: g.numTraces,
       message:
         `an integer >= ${needed}: with ${g.maxUnavailable} of ${g.replicas} replicas down each survivor receives ~${perReplica} new traces/s, ` +
-        `held for decisionWait (${g.decisionWait}), doubled for bursts`,
+        `up to ${gatewayBalanceSkew}x that from uneven balancing, held for decisionWait (${g.decisionWait}), doubled for bursts`,
     });
   }
   const bufferBytes = g.numTraces * g.averageTraceKiB * 1024;

@@ -160,6 +160,15 @@ export function pipelineAlerts(): AlertingRule[] {
       "{{ $labels.job }} is dropping telemetry",
       "{{ $labels.job }} refuses data at its receivers, cannot queue it for export (queue full) or gave up exporting it (permanent error or retries exhausted): spans, logs or metrics are lost.",
     ),
+    alert(
+      "TailSamplingDroppingTraces",
+      // A gateway whose trace buffer (num_traces) fills before decision_wait ends evicts undecided traces: error traces
+      // included, silently (no refused spans, memory_limiter idle). Capacity per replica is num_traces / decision_wait.
+      withComponentFromJob(`sum by (job, instance) (rate({__name__=~${quote(`otelcol_processor_tail_sampling_sampling_trace_dropped_too_early(_total)?`)}, job=${quote(componentJobs.otelGateway)}}[5m])) > 0`),
+      "5m", "warning", {},
+      "Sampling gateway {{ $labels.instance }} drops traces before deciding on them",
+      "Traces arrive faster than the gateway's buffer can hold them for decision_wait; the oldest undecided traces, error traces among them, are dropped unsampled. Raise tracing.gateway.numTraces (and the memory limit) or add replicas.",
+    ),
   ];
 }
 

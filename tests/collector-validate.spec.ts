@@ -12,6 +12,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parse } from "yaml";
 import { toGoYaml } from "../rules/yaml";
+import { parseQuantity } from "../components/k8s/quantity";
 import { validateConfig, tempDir } from "./support/peers";
 import { renderStack, type Rendered } from "./support/harness";
 
@@ -104,6 +105,19 @@ for (const stack of ["staging", "prod"]) {
         }
       });
     }
+
+    it("every collector build (agents, gateway, log agent, Jaeger) runs with GOMEMLIMIT at 80% of its memory limit", () => {
+      const collectors = r.podTemplates().flatMap(({ owner, spec }) =>
+        (spec.containers as Record<string, any>[])
+          .filter((c) => /opentelemetry-collector|jaegertracing\/jaeger:/.test(c.image))
+          .map((c) => ({ where: `${owner.kind} ${owner.metadata.name}`, c })));
+      assert.equal(collectors.length, 5, collectors.map((x) => x.where).join(", "));
+      for (const { where, c } of collectors) {
+        const limitMiB = parseQuantity(c.resources.limits.memory) / 2 ** 20;
+        const env = (c.env as Record<string, any>[]).find((e) => e.name === "GOMEMLIMIT");
+        assert.equal(env?.value, `${Math.floor(limitMiB * 0.8)}MiB`, where);
+      }
+    });
 
     it("validate refuses a key the release does not know (the check can fail)", async () => {
       const doc = parse(r.configs()["otel-gateway.yaml"]) as Record<string, any>;

@@ -530,3 +530,50 @@ describe("kubelet job under the deployed Prometheus, against fake kubelets over 
     );
   });
 });
+
+for (const stack of ["staging", "prod"] as const) {
+  describe(`${stack}: the deployed Prometheus loads and evaluates every rendered rule group`, function () {
+    this.timeout(60_000);
+    const c = validateStackConfig(stackValues(stack));
+    let workDir = "";
+    let prometheus: ChildProcess | undefined;
+    let log = "";
+
+    after(async () => {
+      if (prometheus && prometheus.exitCode === null && prometheus.signalCode === null) {
+        const exited = new Promise((resolve) => prometheus!.once("exit", resolve));
+        prometheus.kill("SIGTERM");
+        await exited;
+      }
+      if (workDir) await rm(workDir, { recursive: true, force: true });
+    });
+
+    it("every group of every rule file loads, and each rule evaluates with health ok and no error", async () => {
+      workDir = await mkdtemp(join(tmpdir(), "prometheus-rules-"));
+      const { config, files } = forLocalRun(toGoYaml(buildPrometheusConfig(c)));
+      config.global = { ...config.global, evaluation_interval: "1s" };
+      for (const [path, content] of Object.entries({ ...files, ...ruleFilesFor(c), "prometheus.yml": toGoYaml(config) })) {
+        await mkdir(dirname(join(workDir, path)), { recursive: true });
+        await writeFile(join(workDir, path), content);
+      }
+      const port = await freeLoopbackPort();
+      const url = `http://127.0.0.1:${port}`;
+      prometheus = spawn(toolchainBinary("prometheus"), [
+        "--config.file=prometheus.yml", `--storage.tsdb.path=${join(workDir, "data")}`, `--web.listen-address=127.0.0.1:${port}`,
+      ], { cwd: workDir, stdio: ["ignore", "ignore", "pipe"] });
+      process.once("exit", () => prometheus?.kill("SIGKILL"));
+      prometheus.stderr!.setEncoding("utf8").on("data", (chunk: string) => (log += chunk));
+
+      const expected = Object.values(ruleFileSet(c)).flatMap((f) => f.groups.map((g) => [g.name, g.rules.length] as const));
+      const groups = await eventually("every rule of every group to be evaluated once", 30_000, async () => {
+        const { groups: loaded } = await getJson(`${url}/api/v1/rules`);
+        const all = loaded as { name: string; rules: { name: string; health: string; lastError?: string; lastEvaluation: string }[] }[];
+        return all.length === expected.length && all.every((g) => g.rules.every((r) => !r.lastEvaluation.startsWith("0001-"))) ? all : undefined;
+      }).catch((e: Error) => assert.fail(`${e.message}\n${log}`));
+      assert.deepEqual(groups.map((g) => [g.name, g.rules.length]).sort(), [...expected].sort());
+      const unhealthy = groups.flatMap((g) => g.rules.filter((r) => r.health !== "ok" || r.lastError).map((r) => `${g.name}/${r.name}: ${r.health} ${r.lastError ?? ""}`));
+      assert.deepEqual(unhealthy, []);
+      assert.doesNotMatch(log, /level=(ERROR|WARN)[^\n]*(rule|Rule)/);
+    });
+  });
+}

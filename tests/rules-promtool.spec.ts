@@ -91,6 +91,38 @@ describe("rules: promtool check rules", () => {
     assert.equal(result.code, 0, result.stdout + result.stderr);
   });
 
+  it("TailSamplingDroppingTraces fires for a gateway that evicts undecided traces, not for one that keeps up", async () => {
+    const stack = buildRuleFiles({ environment: "prod", cluster: "sigma-prod", replicas: { prometheus: 2, alertmanager: 2 } })["stack-health.yml"];
+    const pipelines = { groups: stack.groups.filter((g) => g.name === "stack-pipelines") };
+    const rule = pipelines.groups[0].rules.find((r) => isAlertingRule(r) && r.alert === "TailSamplingDroppingTraces");
+    assert.ok(rule && isAlertingRule(rule));
+    const gateway = componentJobs.otelGateway;
+    const dropped = (instance: string, values: string) =>
+      ({ series: `otelcol_processor_tail_sampling_sampling_trace_dropped_too_early{job="${gateway}", instance="${instance}"}`, values });
+    const test = {
+      rule_files: ["pipelines.yml"],
+      evaluation_interval: "1m",
+      tests: [{
+        interval: "1m",
+        // gateway-0 drops 30 traces a minute from minute 10 on; gateway-1 dropped a few once and then kept up.
+        input_series: [dropped("gateway-0", "0x10 0+30x30"), dropped("gateway-1", "0x5 4x35")],
+        alert_rule_test: [
+          { eval_time: "13m", alertname: "TailSamplingDroppingTraces", exp_alerts: [] },
+          {
+            eval_time: "25m",
+            alertname: "TailSamplingDroppingTraces",
+            exp_alerts: [{
+              exp_labels: { ...rule.labels, job: gateway, instance: "gateway-0", component: gateway },
+              exp_annotations: Object.fromEntries(Object.entries(rule.annotations).map(([k, v]) => [k, v.replaceAll("{{ $labels.instance }}", "gateway-0")])),
+            }],
+          },
+        ],
+      }],
+    };
+    const result = await promtoolTestRules(toGoYaml(test), { "pipelines.yml": toGoYaml(pipelines) });
+    assert.equal(result.code, 0, result.stdout + result.stderr);
+  });
+
   it("reports a broken rule with its file and rule (the harness can fail)", async () => {
     const broken = { groups: [{ name: "g", rules: [{ record: "x:y", expr: "sum(rate(x[5m])" }] }] };
     const result = await promtoolCheckRules({ "broken.yml": toGoYaml(broken) });

@@ -86,13 +86,13 @@ describe("tracing config section", () => {
     assert.match(p!.allowed, /single-node/);
   });
 
-  it("sizes num_traces for the expected rate with a replica down", () => {
-    // 3 replicas, 1 may be down: 3000/s over 2 survivors = 1500/s x 30s x 2 = 90000.
+  it("sizes num_traces for the expected rate with a replica down and uneven balancing", () => {
+    // 3 replicas, 1 may be down: 3000/s over 2 survivors = 1500/s x 1.25 skew x 30s x 2 = 112500.
     const p = problems("prod", { ...proposed.prod, gateway: { replicas: 3, expectedNewTracesPerSec: 3000, numTraces: 20000 } }).get(
       "tracing.gateway.numTraces",
     );
     assert.equal(p?.value, 20000);
-    assert.match(p!.allowed, /^an integer >= 90000/);
+    assert.match(p!.allowed, /^an integer >= 112500/);
   });
 
   it("waits for the traffic model's longest trace plus the SDKs' export batching before deciding", () => {
@@ -106,11 +106,12 @@ describe("tracing config section", () => {
   });
 
   it("sizes the default buffer and memory limit for the default decision wait", () => {
-    // 2500/s over 2 survivors = 1250/s x 30s x 2 = 75000 traces; x 16 KiB = 1172Mi, twice that within 3Gi.
+    // 2500/s over 2 survivors = 1250/s x 1.25 x 30s x 2 = 93750 traces (default 100000); x 16 KiB = 1563Mi, twice
+    // that within 3584Mi.
     const g = withTracing("prod", proposed.prod).tracing.gateway;
-    assert.deepEqual([g.decisionWait, g.numTraces, g.resources.limits.memory], ["30s", 75000, "3Gi"]);
+    assert.deepEqual([g.decisionWait, g.numTraces, g.resources.limits.memory], ["30s", 100000, "3584Mi"]);
     const p = problems("prod", { ...proposed.prod, gateway: { replicas: 3, numTraces: 50000 } }).get("tracing.gateway.numTraces");
-    assert.match(p!.allowed, /^an integer >= 75000: .* held for decisionWait \(30s\)/);
+    assert.match(p!.allowed, /^an integer >= 93750: .* held for decisionWait \(30s\)/);
   });
 
   it("requires the memory limit to hold the trace buffer twice over", () => {

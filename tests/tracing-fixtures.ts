@@ -7,7 +7,7 @@ export const proposedTracing: Record<"staging" | "prod", Record<string, unknown>
     gateway: {
       replicas: 2,
       resources: { requests: { cpu: "200m", memory: "256Mi" }, limits: { memory: "512Mi" } },
-      numTraces: 12000,
+      numTraces: 15000,
       expectedNewTracesPerSec: 200,
     },
     jaeger: {

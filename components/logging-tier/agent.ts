@@ -3,8 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "../../config";
 import { documentsConfigMap } from "../k8s/documents";
 import { identityAt, labelsFor, metadataFor, objectName, selectorLabels } from "../k8s/labels";
-import { fieldEnv, httpProbes } from "../k8s/pod";
-import { parseQuantity } from "../k8s/quantity";
+import { fieldEnv, goMemLimitEnv, httpProbes } from "../k8s/pod";
 import { daemonSetArgs } from "../k8s/workload";
 import { topology } from "../topology";
 import { agentEnv, agentStateDir, logAgentConfig, podLogsDir } from "./agent-config";
@@ -62,7 +61,6 @@ export function deployLogAgent(name: string, c: StackConfig, parent: pulumi.Reso
     opts,
   );
 
-  const memoryLimitMiB = Math.floor(parseQuantity(c.logging.agent.resources.limits.memory) / 2 ** 20);
   const daemonSet = new k8s.apps.v1.DaemonSet(
     `${name}-daemonset`,
     daemonSetArgs({
@@ -84,8 +82,7 @@ export function deployLogAgent(name: string, c: StackConfig, parent: pulumi.Reso
             env: [
               fieldEnv(agentEnv.nodeName, "spec.nodeName"),
               fieldEnv(agentEnv.podIp, "status.podIP"),
-              // The Go runtime collects before the container limit is hit, leaving headroom for memory_limiter.
-              { name: "GOMEMLIMIT", value: `${Math.floor(memoryLimitMiB * 0.8)}MiB` },
+              goMemLimitEnv(c.logging.agent.resources),
             ],
             ports: [
               { name: "metrics", containerPort: e.ports.metrics },

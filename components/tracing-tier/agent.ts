@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "../../config";
 import { documentsConfigMap } from "../k8s/documents";
 import { identityAt, labelsFor, metadataFor, selectorLabels } from "../k8s/labels";
-import { fieldEnv, httpProbes } from "../k8s/pod";
+import { fieldEnv, goMemLimitEnv, httpProbes } from "../k8s/pod";
 import { daemonSetArgs } from "../k8s/workload";
 import { namespaceOf, serviceHost, topology } from "../topology";
 import { type CollectorConfig, internalTelemetry } from "./collector";
@@ -124,7 +124,7 @@ export function buildAgent(name: string, c: StackConfig, parent: pulumi.Resource
             name: "otel-collector",
             image: c.tracing.images.collector,
             args: [`--config=/conf/otel-agent.yaml`],
-            env: [fieldEnv(nodeNameEnv, "spec.nodeName")],
+            env: [fieldEnv(nodeNameEnv, "spec.nodeName"), goMemLimitEnv(c.tracing.agent.resources)],
             ports: Object.entries(agent.ports).map(([port, containerPort]) => ({ name: portName(port), containerPort })),
             resources: c.tracing.agent.resources,
             volumeMounts: [{ name: "config", mountPath: "/conf", readOnly: true }],

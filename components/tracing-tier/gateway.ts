@@ -4,7 +4,7 @@ import type { StackConfig } from "../../config";
 import { durationSeconds } from "../../config/common";
 import { documentsConfigMap } from "../k8s/documents";
 import { identityAt, labelsFor, metadataFor, selectorLabels } from "../k8s/labels";
-import { httpProbes } from "../k8s/pod";
+import { goMemLimitEnv, httpProbes } from "../k8s/pod";
 import { deploymentArgs, disruptionBudget } from "../k8s/workload";
 import { namespaceOf, serviceHost, topology } from "../topology";
 import { type CollectorConfig, internalTelemetry } from "./collector";
@@ -95,6 +95,7 @@ export function buildGateway(name: string, c: StackConfig, parent: pulumi.Resour
             name: "otel-collector",
             image: c.tracing.images.collector,
             args: [`--config=/conf/otel-gateway.yaml`],
+            env: [goMemLimitEnv(g.resources)],
             ports: Object.entries(gateway.ports).map(([port, containerPort]) => ({ name: portName(port), containerPort })),
             resources: g.resources,
             volumeMounts: [{ name: "config", mountPath: "/conf", readOnly: true }],

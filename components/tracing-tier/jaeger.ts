@@ -6,7 +6,7 @@ import type { JaegerStorage, OpenSearchStorage } from "../../config/tracing";
 import { documentsConfigMap } from "../k8s/documents";
 import { authAnnotations, tlsIngress } from "../k8s/ingress";
 import { type AppIdentity, identityAt, labelsFor, metadataFor, selectorLabels } from "../k8s/labels";
-import { type ContainerArgs, httpProbes, scratchVolume } from "../k8s/pod";
+import { type ContainerArgs, goMemLimitEnv, httpProbes, scratchVolume } from "../k8s/pod";
 import { dataProtection } from "../k8s/protection";
 import { deploymentArgs, disruptionBudget, statefulSetArgs } from "../k8s/workload";
 import { namespaceOf, serviceHost, topology } from "../topology";
@@ -156,6 +156,7 @@ function jaegerContainer(
     name: "jaeger",
     image: c.tracing.images.jaeger,
     args: [`--config=/conf/${file}`],
+    env: [goMemLimitEnv(resources)],
     ports: Object.entries(ports).map(([port, containerPort]) => ({ name: portName(port), containerPort })),
     resources,
     volumeMounts: [{ name: "config", mountPath: "/conf", readOnly: true }, { name: "tmp", mountPath: "/tmp" }, ...extraMounts],
