@@ -104,6 +104,17 @@ export const logging = z
         /** The same collector release as the tracing tier (both read the versions table). */
         image: pinnedImage.default(image("collector")),
         resources: resources.default(res("100m", "128Mi", "512Mi")),
+        /**
+         * The node directory holding read offsets and the persistent export queue. On the node, not in the pod, so a
+         * rolled-out or evicted agent resumes where its predecessor stopped: nothing written meanwhile is lost, nothing
+         * is shipped twice.
+         */
+        stateHostPath: z
+          .string()
+          .regex(/^\/var\/lib\/[a-z0-9][a-z0-9._-]*(\/[a-z0-9][a-z0-9._-]*)*$/, "an absolute path under /var/lib, such as /var/lib/sigma-observability/log-agent")
+          .default("/var/lib/sigma-observability/log-agent"),
+        /** Runs `chown` once per pod start so the non-root agent owns its state directory. */
+        stateOwnerImage: pinnedImage.default(image("busybox")),
       })
       .prefault({}),
   })

@@ -54,6 +54,8 @@ export const versions = {
   loki: { repository: "grafana/loki", tag: "3.6.7", why: "AGPL: its module is not to be used here; loki.yaml is checked structurally" },
   memcached: { repository: "memcached", tag: "1.6.39-alpine", why: "a C program from an image, not a Go module" },
   memcachedExporter: { repository: "prom/memcached-exporter", tag: "v0.15.4", why: "not exercised by any test" },
+  /** Only its `chown`: hands the log agent's state directory on the node to the agent's user. */
+  busybox: { repository: "docker.io/library/busybox", tag: "1.37.0", why: "a C program from an image, not a Go module" },
 } as const satisfies Record<string, VersionRow>;
 
 export type Component = keyof typeof versions;

@@ -17,12 +17,60 @@ function forWorkloads(
   });
 }
 
+/** The kind, namespace and name of the workload a resource is. */
+function workloadOf(props: Props, args: ResourceValidationArgs): { kind: string; namespace: string; name: string } {
+  const metadata = record(props.metadata);
+  return {
+    kind: str(props.kind) ?? args.type.split(":").pop() ?? args.type,
+    namespace: str(metadata.namespace) ?? "default",
+    name: str(metadata.name) ?? args.name,
+  };
+}
+
+export interface ChownContainer {
+  kind: string;
+  namespace: string;
+  name: string;
+  container: string;
+}
+
+/**
+ * The one exception to non-root and drop-ALL: an init container that runs as root with CAP_CHOWN alone, to hand a
+ * node directory (which the kubelet creates as root) to the pod's non-root user.
+ */
+const chownContainersSchema: PolicyConfigSchema = {
+  properties: {
+    chownContainers: {
+      type: "array",
+      description: "Init containers that may run as UID 0 and add CHOWN (and nothing else) to take ownership of a writable hostPath.",
+      items: {
+        type: "object",
+        properties: { kind: { type: "string" }, namespace: { type: "string" }, name: { type: "string" }, container: { type: "string" } },
+        required: ["kind", "namespace", "name", "container"],
+      },
+      default: [{ kind: "DaemonSet", namespace: "log-agents", name: "log-agent", container: "state-owner" }],
+    },
+  },
+};
+
+/** Whether the container at `where` is an allow-listed chown init container of this workload. */
+function isChownContainer(props: Props, args: ResourceValidationArgs, where: string, container: Props): boolean {
+  const { chownContainers } = configWithDefaults<{ chownContainers: ChownContainer[] }>(chownContainersSchema, args);
+  const w = workloadOf(props, args);
+  return where.includes(".initContainers[") && chownContainers.some((a) =>
+    a.kind === w.kind && a.namespace === w.namespace && a.name === w.name && a.container === str(container.name));
+}
+
 export const runAsNonRoot: ResourceValidationPolicy = {
   name: "k8s-run-as-non-root",
-  description: "Containers and init containers run as a non-root user (runAsNonRoot at pod or container level, UID != 0).",
+  description:
+    "Containers and init containers run as a non-root user (runAsNonRoot at pod or container level, UID != 0); only " +
+    "allow-listed chown init containers may run as root.",
   enforcementLevel: "mandatory",
-  validateResource: forWorkloads((pod, _props, _args, reportViolation) => {
+  configSchema: chownContainersSchema,
+  validateResource: forWorkloads((pod, props, args, reportViolation) => {
     for (const { where, container } of containersOf(pod)) {
+      if (isChownContainer(props, args, where, container)) continue;
       const context = effectiveSecurityContext(pod, container);
       if (context.runAsUser === 0) {
         reportViolation(`${where}: securityContext.runAsUser is 0; must be a non-zero UID`);
@@ -68,18 +116,22 @@ const addableCapabilities = ["NET_BIND_SERVICE"];
 
 export const dropAllCapabilities: ResourceValidationPolicy = {
   name: "k8s-drop-all-capabilities",
-  description: `Every container drops ALL capabilities and adds back at most ${addableCapabilities.join(", ")}.`,
+  description:
+    `Every container drops ALL capabilities and adds back at most ${addableCapabilities.join(", ")}; allow-listed ` +
+    "chown init containers add CHOWN only.",
   enforcementLevel: "mandatory",
-  validateResource: forWorkloads((pod, _props, _args, reportViolation) => {
+  configSchema: chownContainersSchema,
+  validateResource: forWorkloads((pod, props, args, reportViolation) => {
     for (const { where, container } of containersOf(pod)) {
       const capabilities = record(record(container.securityContext).capabilities);
       if (!list(capabilities.drop).includes("ALL")) {
         reportViolation(`${where}: securityContext.capabilities.drop is ${describe(capabilities.drop)}; must include "ALL"`);
       }
+      const addable = isChownContainer(props, args, where, container) ? ["CHOWN"] : addableCapabilities;
       for (const added of list(capabilities.add)) {
-        if (!addableCapabilities.includes(String(added))) {
+        if (!addable.includes(String(added))) {
           reportViolation(
-            `${where}: securityContext.capabilities.add contains ${describe(added)}; only ${addableCapabilities.map((c) => `"${c}"`).join(", ")} may be added`,
+            `${where}: securityContext.capabilities.add contains ${describe(added)}; only ${addable.map((c) => `"${c}"`).join(", ")} may be added`,
           );
         }
       }
@@ -137,7 +189,10 @@ export interface HostPathAllowance {
   kind: string;
   namespace: string;
   name: string;
+  /** Mounted read-only. */
   paths: string[];
+  /** May be mounted writable: the workload's own state on the node. */
+  writablePaths?: string[];
 }
 
 export interface HostPathConfig {
@@ -161,12 +216,14 @@ const hostPathSchema: PolicyConfigSchema = {
           kind: { type: "string", description: "Workload kind, e.g. DaemonSet." },
           namespace: { type: "string" },
           name: { type: "string" },
-          paths: { type: "array", items: { type: "string" }, description: "Allowed host paths (and below)." },
+          paths: { type: "array", items: { type: "string" }, description: "Allowed host paths (and below), mounted read-only." },
+          writablePaths: { type: "array", items: { type: "string" }, description: "Host paths (and below) it may also mount writable: its own state." },
         },
         required: ["kind", "namespace", "name", "paths"],
       },
-      // containerd writes pod logs under /var/log/pods; /var/lib/docker/containers is only needed with dockershim.
-      default: [{ kind: "DaemonSet", namespace: "log-agents", name: "log-agent", paths: ["/var/log/pods"] }],
+      // containerd writes pod logs under /var/log/pods; /var/lib/docker/containers is only needed with dockershim. The
+      // agent keeps its read offsets and export queue under /var/lib/sigma-observability.
+      default: [{ kind: "DaemonSet", namespace: "log-agents", name: "log-agent", paths: ["/var/log/pods"], writablePaths: ["/var/lib/sigma-observability"] }],
     },
   },
 };
@@ -174,17 +231,15 @@ const hostPathSchema: PolicyConfigSchema = {
 export const hostPathAllowList: ResourceValidationPolicy = {
   name: "k8s-host-path-allow-list",
   description:
-    "hostPath volumes only in allow-listed node agents, only for their listed paths, and always mounted read-only.",
+    "hostPath volumes only in allow-listed node agents, only for their listed paths, mounted read-only except the agent's own state paths.",
   enforcementLevel: "mandatory",
   configSchema: hostPathSchema,
   validateResource: forWorkloads((pod, props, args, reportViolation) => {
     const { allowList } = configWithDefaults<HostPathConfig>(hostPathSchema, args);
-    const metadata = record(props.metadata);
-    const kind = str(props.kind) ?? args.type.split(":").pop() ?? args.type;
-    const namespace = str(metadata.namespace) ?? "default";
-    const name = str(metadata.name) ?? args.name;
+    const { kind, namespace, name } = workloadOf(props, args);
     const allowance = allowList.find((a) => a.kind === kind && a.namespace === namespace && a.name === name);
-    const hostVolumes = new Set<string>();
+    const writable = allowance?.writablePaths ?? [];
+    const readOnlyHostVolumes = new Set<string>();
     list(pod.spec.volumes).forEach((v, i) => {
       const volume = record(v);
       const path = str(record(volume.hostPath).path);
@@ -192,18 +247,18 @@ export const hostPathAllowList: ResourceValidationPolicy = {
         return;
       }
       const volumeName = str(volume.name) ?? "?";
-      hostVolumes.add(volumeName);
       const where = `${pod.path}.volumes[${i}] "${volumeName}"`;
       if (!allowance) {
         reportViolation(`${where}: hostPath ${describe(path)} is not allowed; ${kind} ${namespace}/${name} is not on the allow-list`);
-      } else if (!allowance.paths.some((allowed) => isUnderPath(path, allowed))) {
-        reportViolation(`${where}: hostPath ${describe(path)} is not allowed; allowed paths: ${allowance.paths.join(", ")}`);
+      } else if (!writable.some((allowed) => isUnderPath(path, allowed)) && !allowance.paths.some((allowed) => isUnderPath(path, allowed))) {
+        reportViolation(`${where}: hostPath ${describe(path)} is not allowed; allowed paths: ${[...allowance.paths.map((p) => `${p} (read-only)`), ...writable.map((p) => `${p} (writable)`)].join(", ")}`);
       }
+      if (!writable.some((allowed) => isUnderPath(path, allowed))) readOnlyHostVolumes.add(volumeName);
     });
     for (const { where, container } of containersOf(pod)) {
       for (const m of list(container.volumeMounts)) {
         const mount = record(m);
-        if (hostVolumes.has(String(mount.name)) && mount.readOnly !== true) {
+        if (readOnlyHostVolumes.has(String(mount.name)) && mount.readOnly !== true) {
           reportViolation(`${where}: volumeMounts "${String(mount.name)}" (hostPath) has readOnly ${describe(mount.readOnly)}; must be true`);
         }
       }

@@ -164,11 +164,29 @@ describe("LoggingTier", () => {
   });
 
   describe("log agent", () => {
+    it("keeps offsets and the export queue on the node, owned by the agent's user through a root init container with CHOWN only", () => {
+      const pod = prod.object("DaemonSet", "log-agent", "log-agents").spec.template.spec;
+      const [owner] = pod.initContainers;
+      assert.deepStrictEqual(owner.command, ["chown", "10001:10001", "/var/lib/otelcol"]);
+      assert.deepStrictEqual(owner.volumeMounts, [{ name: "state", mountPath: "/var/lib/otelcol" }]);
+      assert.deepStrictEqual(owner.securityContext, {
+        runAsUser: 0, runAsNonRoot: false, allowPrivilegeEscalation: false, privileged: false, readOnlyRootFilesystem: true,
+        capabilities: { drop: ["ALL"], add: ["CHOWN"] }, seccompProfile: { type: "RuntimeDefault" },
+      });
+      const agent = pod.containers[0];
+      assert.deepStrictEqual(agent.volumeMounts.find((m: any) => m.name === "state"), { name: "state", mountPath: "/var/lib/otelcol" });
+      assert.strictEqual(agent.securityContext.runAsNonRoot, true);
+      assert.strictEqual(parse(prod.configs()["otel-log-agent.yaml"]).extensions.file_storage.directory, "/var/lib/otelcol");
+    });
+
     it("is a DaemonSet alone in the log-agents namespace, reading only /var/log/pods, read-only", () => {
       const ds = prod.object("DaemonSet", "log-agent", "log-agents");
       const pod = ds.spec.template.spec;
       const hostPaths = pod.volumes.filter((v: any) => v.hostPath);
-      assert.deepStrictEqual(hostPaths, [{ name: "pod-logs", hostPath: { path: "/var/log/pods", type: "Directory" } }]);
+      assert.deepStrictEqual(hostPaths, [
+        { name: "pod-logs", hostPath: { path: "/var/log/pods", type: "Directory" } },
+        { name: "state", hostPath: { path: "/var/lib/sigma-observability/log-agent", type: "DirectoryOrCreate" } },
+      ]);
       const mounts = pod.containers.flatMap((ctr: any) => ctr.volumeMounts.filter((m: any) => m.name === "pod-logs"));
       assert.deepStrictEqual(mounts, [{ name: "pod-logs", mountPath: "/var/log/pods", readOnly: true }]);
       const inNamespace = prod.podTemplates().filter((t) => t.owner.metadata.namespace === "log-agents");

@@ -107,6 +107,35 @@ describe("policies: Kubernetes workloads", () => {
     });
   });
 
+  describe("the chown init container exception", () => {
+    /** A log agent whose init container `name` runs as root adding `caps`, in workload `workload`. */
+    function withRootInit(name: string, caps: string[], workload = "log-agent"): RecordedResource {
+      const pod = hardenedPodSpec();
+      Object.assign(pod.initContainers[0], { name, securityContext: { ...pod.initContainers[0].securityContext, runAsUser: 0, runAsNonRoot: false, capabilities: { drop: ["ALL"], add: caps } } });
+      return resource(k8s.daemonSet, { kind: "DaemonSet", metadata: { name: workload, namespace: "log-agents" }, spec: { template: { spec: pod } } });
+    }
+    const owner = (name: string) => `spec.template.spec.initContainers[0] "${name}"`;
+    it("lets the allow-listed state-owner init container run as root with CHOWN alone", async () => {
+      assert.deepEqual(await messages(policies.runAsNonRoot, withRootInit("state-owner", ["CHOWN"])), []);
+      assert.deepEqual(await messages(policies.dropAllCapabilities, withRootInit("state-owner", ["CHOWN"])), []);
+    });
+    it("refuses any other capability for it, and root for any other container or workload", async () => {
+      assert.deepEqual(await messages(policies.dropAllCapabilities, withRootInit("state-owner", ["CHOWN", "DAC_OVERRIDE"])), [
+        `${owner("state-owner")}: securityContext.capabilities.add contains "DAC_OVERRIDE"; only "CHOWN" may be added`,
+      ]);
+      for (const r of [withRootInit("setup", ["CHOWN"]), withRootInit("state-owner", ["CHOWN"], "other-agent")]) {
+        const name = r.inputs.spec.template.spec.initContainers[0].name;
+        assert.deepEqual(await messages(policies.runAsNonRoot, r), [
+          `${owner(name)}: securityContext.runAsUser is 0; must be a non-zero UID`,
+          `${owner(name)}: securityContext.runAsNonRoot is false at container and pod level; must be true`,
+        ]);
+        assert.deepEqual(await messages(policies.dropAllCapabilities, r), [
+          `${owner(name)}: securityContext.capabilities.add contains "CHOWN"; only "NET_BIND_SERVICE" may be added`,
+        ]);
+      }
+    });
+  });
+
   it("k8s-no-privileged-containers", async () => {
     assert.deepEqual(await messages(policies.noPrivilegedContainers, deployment()), []);
     const d = deployment((x) => (x.spec.template.spec.initContainers[0].securityContext.privileged = true));
@@ -178,7 +207,7 @@ describe("policies: Kubernetes workloads", () => {
     });
     it("rejects other paths for the agent and any hostPath for other workloads", async () => {
       assert.deepEqual(await messages(policies.hostPathAllowList, logAgent("/var/run/docker.sock", true)), [
-        'spec.template.spec.volumes[0] "pods": hostPath "/var/run/docker.sock" is not allowed; allowed paths: /var/log/pods',
+        'spec.template.spec.volumes[0] "pods": hostPath "/var/run/docker.sock" is not allowed; allowed paths: /var/log/pods (read-only), /var/lib/sigma-observability (writable)',
       ]);
       assert.deepEqual(await messages(policies.hostPathAllowList, logAgent("/var/log/pods", true, "other-agent")), [
         'spec.template.spec.volumes[0] "pods": hostPath "/var/log/pods" is not allowed; DaemonSet log-agents/other-agent is not on the allow-list',
@@ -186,10 +215,22 @@ describe("policies: Kubernetes workloads", () => {
     });
     it("resolves .. before matching, so an allowed prefix cannot be climbed out of", async () => {
       assert.deepEqual(await messages(policies.hostPathAllowList, logAgent("/var/log/pods/../../../etc", true)), [
-        'spec.template.spec.volumes[0] "pods": hostPath "/var/log/pods/../../../etc" is not allowed; allowed paths: /var/log/pods',
+        'spec.template.spec.volumes[0] "pods": hostPath "/var/log/pods/../../../etc" is not allowed; allowed paths: /var/log/pods (read-only), /var/lib/sigma-observability (writable)',
       ]);
       assert.equal(policies.isUnderPath("/var/log/pods/ns_pod_uid/", "/var/log/pods"), true);
       assert.equal(policies.isUnderPath("/var/log/podsx", "/var/log/pods"), false);
+    });
+    it("lets the agent mount its own state path writable, and nothing else", async () => {
+      const agent = logAgent("/var/log/pods", true);
+      const pod = agent.inputs.spec.template.spec;
+      pod.volumes.push({ name: "state", hostPath: { path: "/var/lib/sigma-observability/log-agent", type: "DirectoryOrCreate" } });
+      pod.containers[0].volumeMounts.push({ name: "state", mountPath: "/var/lib/otelcol" });
+      assert.deepEqual(await messages(policies.hostPathAllowList, agent), []);
+      pod.volumes[1].hostPath.path = "/var/lib/kubelet";
+      assert.deepEqual(await messages(policies.hostPathAllowList, agent), [
+        'spec.template.spec.volumes[1] "state": hostPath "/var/lib/kubelet" is not allowed; allowed paths: /var/log/pods (read-only), /var/lib/sigma-observability (writable)',
+        'spec.template.spec.containers[0] "grafana": volumeMounts "state" (hostPath) has readOnly unset; must be true',
+      ]);
     });
     it("takes the allow-list from policy config", async () => {
       const config = {

@@ -33,6 +33,11 @@ export interface ContainerArgs {
   probes?: Probes;
   /** `Always` on an init container makes it a native sidecar: started before and stopped after the main containers. */
   restartPolicy?: "Always";
+  /**
+   * A named relaxation for one job: run as root with CAP_CHOWN as the only capability, to hand a node directory (a
+   * hostPath the kubelet creates as root) to the pod's non-root user. Only the log agent's init container uses it.
+   */
+  chownsAsRoot?: true;
 }
 
 /**
@@ -58,11 +63,11 @@ export function hardenedContainer(c: ContainerArgs): Input {
       ? { readinessProbe: c.probes.readiness, livenessProbe: c.probes.liveness, ...(c.probes.startup ? { startupProbe: c.probes.startup } : {}) }
       : {}),
     securityContext: {
-      runAsNonRoot: true,
+      ...(c.chownsAsRoot ? { runAsUser: 0, runAsNonRoot: false } : { runAsNonRoot: true }),
       allowPrivilegeEscalation: false,
       privileged: false,
       readOnlyRootFilesystem: true,
-      capabilities: { drop: ["ALL"] },
+      capabilities: { drop: ["ALL"], ...(c.chownsAsRoot ? { add: ["CHOWN"] } : {}) },
       seccompProfile: { type: "RuntimeDefault" },
     },
     terminationMessagePolicy: "FallbackToLogsOnError",

@@ -9,17 +9,17 @@ import { serviceUrl, topology } from "../topology";
 /** The only host path the agent reads, mounted read-only. containerd writes `<ns>_<pod>_<uid>/<container>/<n>.log` here. */
 export const podLogsDir = "/var/log/pods";
 
-/** The writable emptyDir holding read offsets and the send queue. */
+/** Where the agent keeps read offsets and the send queue: a node directory (`logging.agent.stateHostPath`). */
 export const agentStateDir = "/var/lib/otelcol";
 
 /** Environment variables the pod spec must set for the config below. */
 export const agentEnv = { nodeName: "K8S_NODE_NAME", podIp: "POD_IP" } as const;
 
 /**
- * The collector config. Offsets and the export queue live in `file_storage` on an emptyDir: a restarted container
- * resumes at its checkpoints and loses nothing. A replaced pod has an empty emptyDir and starts at the end of every
- * file (`start_at: end`), so lines written while no agent ran on the node are lost: a short gap, where starting at the
- * beginning would re-send every log still on the node, duplicating them in Loki and tripping its ingestion rate limit.
+ * The collector config. Offsets and the export queue live in `file_storage` in a directory on the node, so a restarted
+ * container and a replaced pod (rollout, eviction) alike resume at the checkpoints: lines written while no agent ran
+ * are shipped, queued batches are sent, nothing is shipped twice. `start_at: end` applies only to a file no agent on
+ * this node has seen (a new node): starting at the beginning there would re-send every log still on the node.
  */
 export function logAgentConfig(c: StackConfig): Record<string, unknown> {
   const own = `${podLogsDir}/${c.namespaces.logAgents}_${topology.logAgent.id.instance}-*_*/*/*.log`;

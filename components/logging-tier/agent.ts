@@ -74,6 +74,16 @@ export function deployLogAgent(name: string, c: StackConfig, parent: pulumi.Reso
         supplementalGroups: nodeLogReaderGroups,
         // Logs of every node, including tainted ones.
         tolerations: [{ operator: "Exists" }],
+        initContainers: [
+          {
+            name: "state-owner",
+            image: c.logging.agent.stateOwnerImage,
+            command: ["chown", `${agentUser.uid}:${agentUser.gid}`, agentStateDir],
+            resources: { requests: { cpu: "10m", memory: "16Mi" }, limits: { memory: "32Mi" } },
+            volumeMounts: [{ name: "state", mountPath: agentStateDir }],
+            chownsAsRoot: true,
+          },
+        ],
         containers: [
           {
             name: "otel-collector",
@@ -100,7 +110,7 @@ export function deployLogAgent(name: string, c: StackConfig, parent: pulumi.Reso
         volumes: [
           { name: "config", configMap: { name: configMap.metadata.name } },
           { name: "pod-logs", hostPath: { path: podLogsDir, type: "Directory" } },
-          { name: "state", emptyDir: { sizeLimit: "1Gi" } },
+          { name: "state", hostPath: { path: c.logging.agent.stateHostPath, type: "DirectoryOrCreate" } },
         ],
       },
     }),

@@ -7,7 +7,9 @@ import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { strict as assert } from "node:assert";
 import { toolchainBinary } from "../../toolchain/paths";
+import type { Rendered } from "./harness";
 
 /** Keeps any AWS SDK on loopback: no instance-metadata probe, static dummy credentials. */
 export const offlineAws: Record<string, string> = {
@@ -106,4 +108,44 @@ export function metricSum(text: string, name: string, labels: Record<string, str
     if (Object.entries(labels).every(([k, v]) => set[k] === v)) sum += Number(m[4]);
   }
   return sum;
+}
+
+/** The container that reads `file` (through a ConfigMap volume), with the workload it belongs to. */
+export function readerOf(r: Rendered, file: string): { workload: Record<string, any>; container: Record<string, any> } {
+  for (const { owner, spec } of r.podTemplates()) {
+    const volumes = (spec.volumes ?? []) as Record<string, any>[];
+    for (const container of [...(spec.initContainers ?? []), ...spec.containers] as Record<string, any>[]) {
+      const reads = (container.volumeMounts ?? []).some((m: Record<string, any>) => {
+        const name = volumes.find((v) => v.name === m.name)?.configMap?.name;
+        return name && r.objects("ConfigMap").some((cm) => cm.metadata.name === name && cm.metadata.namespace === owner.metadata.namespace && file in (cm.data ?? {}));
+      });
+      if (reads && (container.args ?? []).some((a: string) => a.includes(file))) return { workload: owner, container };
+    }
+  }
+  throw new Error(`no container reads ${file}`);
+}
+
+/** The container's environment as the kubelet would give it, downward-API values replaced by loopback stand-ins. */
+export function containerEnv(container: Record<string, any>): Record<string, string> {
+  const standIn: Record<string, string> = { "status.podIP": "127.0.0.1", "spec.nodeName": "node-1", "metadata.name": "pod-0", "metadata.namespace": "test" };
+  return Object.fromEntries(
+    ((container.env ?? []) as Record<string, any>[]).map((e) => {
+      if (typeof e.value === "string") return [e.name, e.value];
+      const field = e.valueFrom?.fieldRef?.fieldPath;
+      assert.ok(field && standIn[field], `env ${e.name}: no stand-in for ${JSON.stringify(e.valueFrom)}`);
+      return [e.name, standIn[field]];
+    }),
+  );
+}
+
+/** Points every directory a config keeps state in at `dir` (the pod gets them from volumes). */
+export function withLocalState(doc: Record<string, any>, dir: string): Record<string, any> {
+  const copy = structuredClone(doc);
+  for (const [name, ext] of Object.entries((copy.extensions ?? {}) as Record<string, any>)) {
+    if (name.startsWith("file_storage")) ext.directory = join(dir, name);
+    for (const backend of Object.values((ext?.backends ?? {}) as Record<string, any>)) {
+      if (backend.badger?.directories) backend.badger.directories = { keys: join(dir, "keys"), values: join(dir, "values") };
+    }
+  }
+  return copy;
 }
