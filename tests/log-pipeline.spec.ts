@@ -166,6 +166,8 @@ describe("log pipeline: the rendered log agent under the deployed collector, on 
     for (const r of sink.received) counts.set(r.line, (counts.get(r.line) ?? 0) + 1);
     const twice = [...counts].filter(([, n]) => n > 1).map(([l]) => l);
     assert.deepEqual(twice, [], "lines shipped more than once");
+    const complaints = agents.flatMap((a) => a.logs().split("\n").filter((l) => /\t(warn|error)\t/.test(l)));
+    assert.deepEqual(complaints, [], "the agent logs no warning (a deprecation, a refused setting) and no error");
     assert.equal(sink.received.length, written.length);
     console.log(`      ${written.length} lines written, ${sink.received.length} received, 0 lost, 0 duplicated across one rotation and one agent replacement`);
   });

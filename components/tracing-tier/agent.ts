@@ -68,7 +68,7 @@ export function agentCollectorConfig(c: StackConfig): CollectorConfig {
       pipelines: {
         traces: { receivers: ["otlp"], processors: ["memory_limiter", "k8s_attributes", "batch"], exporters: ["load_balancing"] },
       },
-      telemetry: internalTelemetry(agent.ports.metrics, "otel-agent"),
+      telemetry: internalTelemetry(agent.ports.metrics, "otel-agent", "collector"),
     },
   };
 }

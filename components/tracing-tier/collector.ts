@@ -21,7 +21,7 @@ export interface CollectorConfig {
     extensions?: string[];
     pipelines: Record<string, Pipeline>;
     telemetry: {
-      resource?: Record<string, string>;
+      resource?: { attributes: { name: string; value: string }[] } | Record<string, string>;
       logs?: { level: string; encoding?: string };
       metrics: { level: string; readers: unknown[] };
     };
@@ -30,11 +30,13 @@ export interface CollectorConfig {
 
 /**
  * Internal telemetry served for Prometheus on `0.0.0.0:<port>`. Collectors since v0.123 ignore the older
- * `service.telemetry.metrics.address`, so the pull reader is the only form that exposes the port.
+ * `service.telemetry.metrics.address`, so the pull reader is the only form that exposes the port. The resource is an
+ * attribute list for the contrib collector (0.160 warns at every start about the inline map), and the inline map for
+ * Jaeger, whose collector core (0.140 in Jaeger 2.13) refuses the list.
  */
-export function internalTelemetry(port: number, serviceName: string): CollectorConfig["service"]["telemetry"] {
+export function internalTelemetry(port: number, serviceName: string, build: "collector" | "jaeger"): CollectorConfig["service"]["telemetry"] {
   return {
-    resource: { "service.name": serviceName },
+    resource: build === "collector" ? { attributes: [{ name: "service.name", value: serviceName }] } : { "service.name": serviceName },
     logs: { level: "info", encoding: "json" },
     metrics: { level: "normal", readers: [{ pull: { exporter: { prometheus: { host: "0.0.0.0", port } } } }] },
   };

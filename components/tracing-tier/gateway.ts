@@ -55,7 +55,7 @@ export function gatewayCollectorConfig(c: StackConfig): CollectorConfig {
       pipelines: {
         traces: { receivers: ["otlp"], processors: ["memory_limiter", "tail_sampling", "batch"], exporters: ["otlp_grpc/jaeger"] },
       },
-      telemetry: internalTelemetry(gateway.ports.metrics, "otel-gateway"),
+      telemetry: internalTelemetry(gateway.ports.metrics, "otel-gateway", "collector"),
     },
   };
 }

@@ -104,7 +104,7 @@ export function jaegerCollectorConfig(c: StackConfig): CollectorConfig {
     service: {
       extensions: Object.keys(extensions),
       pipelines: { traces: { receivers: ["otlp"], processors: ["memory_limiter", "batch"], exporters: ["jaeger_storage_exporter"] } },
-      telemetry: internalTelemetry(collector.ports.metrics, "jaeger-collector"),
+      telemetry: internalTelemetry(collector.ports.metrics, "jaeger-collector", "jaeger"),
     },
   };
 }
@@ -133,7 +133,7 @@ export function jaegerQueryConfig(c: StackConfig): CollectorConfig {
     service: {
       extensions: Object.keys(extensions),
       pipelines: { traces: { receivers: ["nop"], exporters: ["nop"] } },
-      telemetry: internalTelemetry(query.ports.metrics, "jaeger-query"),
+      telemetry: internalTelemetry(query.ports.metrics, "jaeger-query", "jaeger"),
     },
   };
 }
