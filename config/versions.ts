@@ -70,3 +70,18 @@ export function image(component: Component): string {
 export function release(component: Component): string {
   return versions[component].tag.replace(/^v/, "");
 }
+
+/**
+ * Peers the engine end-to-end suite runs that the stack does not deploy: one Kubernetes release with the etcd it
+ * supports, kwok for nodes, and the Pulumi engine of the SDK we pin (its version is read from package.json).
+ */
+export const enginePeers = {
+  kubernetes: { module: "k8s.io/kubernetes", version: "v1.36.3" },
+  etcd: { module: "go.etcd.io/etcd/server/v3", version: "v3.6.16" },
+  kwok: { module: "sigs.k8s.io/kwok", version: "v0.8.0" },
+  /**
+   * The only provider/v4 version the module proxy serves: code of 2026-01-14 (about release 4.25), older than the npm
+   * SDK we pin (@pulumi/kubernetes 4.34.2).
+   */
+  kubernetesProvider: { module: "github.com/pulumi/pulumi-kubernetes/provider/v4", version: "v4.0.0-20260115033456-f47bc2d6f199" },
+} as const satisfies Record<string, Peer>;

@@ -22,34 +22,11 @@ import { validateStackConfig } from "../config";
 import { toGoYaml } from "../rules/yaml";
 import { renderStack, stackValues } from "./support/harness";
 import { freeLoopbackPort } from "./support/prom-tools";
-import { containerEnv, eventually, metricSum, readerOf, startPeer, tempDir, withLocalState, type Peer } from "./support/peers";
+import { containerEnv, eventually, metricSum, onLoopback, readerOf, startPeer, tempDir, withLocalState, type Peer } from "./support/peers";
 import { toolchainBinary } from "../toolchain/paths";
 import { execFile } from "node:child_process";
 
 type Doc = Record<string, any>;
-
-/** Rebinds every `0.0.0.0:<port>` listener (and the metrics pull reader) of `doc` to a free loopback port; returns old -> new. */
-async function onLoopback(doc: Doc): Promise<Map<number, number>> {
-  const ports = new Map<number, number>();
-  const rebind = async (port: number) => {
-    if (!ports.has(port)) ports.set(port, await freeLoopbackPort());
-    return ports.get(port)!;
-  };
-  const walk = async (node: unknown): Promise<void> => {
-    if (Array.isArray(node)) for (const item of node) await walk(item);
-    else if (node && typeof node === "object") {
-      const o = node as Doc;
-      for (const [k, v] of Object.entries(o)) {
-        const m = typeof v === "string" ? /^0\.0\.0\.0:(\d+)$/.exec(v) : null;
-        if (m) o[k] = `127.0.0.1:${await rebind(Number(m[1]))}`;
-        else await walk(v);
-      }
-      if (o.host === "0.0.0.0" && typeof o.port === "number") Object.assign(o, { host: "127.0.0.1", port: await rebind(o.port) });
-    }
-  };
-  await walk(doc);
-  return ports;
-}
 
 interface Running {
   peer: Peer;

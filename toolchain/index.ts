@@ -1,5 +1,7 @@
 /**
- * `npm run toolchain [-- <name>...]`: builds every real peer the tests run (see ./peers.ts) into `.toolchain/bin`.
+ * `npm run toolchain [-- <name or group>...]`: builds the real peers (./peers.ts: `unit`, what `npm test` runs;
+ * ./engine.ts: `engine`, a Kubernetes control plane, kwok and the Pulumi engine) into `.toolchain/bin`; no argument
+ * builds both groups.
  * Each peer is stamped with what decided its build (module, version, components, Go version), so a second run does
  * nothing; a changed versions table rebuilds exactly the peers it changed. A first run on a machine with cold Go
  * caches takes about an hour on 2 cores (the README has the measured times).
@@ -9,6 +11,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node
 import { join } from "node:path";
 import { formatElapsed, goEnv } from "./go";
 import { toolchainDir } from "./paths";
+import { enginePeerRecipes } from "./engine";
 import { recipes, resetDir, type Recipe } from "./peers";
 
 function stampOf(recipe: Recipe, goVersion: string): string {
@@ -20,10 +23,14 @@ export async function buildToolchain(names: string[], log: (line: string) => voi
   const binDir = join(root, "bin");
   mkdirSync(binDir, { recursive: true });
   mkdirSync(join(root, "stamps"), { recursive: true });
-  const all = recipes();
-  const unknown = names.filter((n) => !all.some((r) => r.name === n));
-  if (unknown.length > 0) throw new Error(`unknown peer ${unknown.map((n) => `"${n}"`).join(", ")}; allowed: ${all.map((r) => r.name).join(", ")}`);
-  const chosen = names.length > 0 ? all.filter((r) => names.includes(r.name)) : all;
+  const groups: Record<string, Recipe[]> = { unit: recipes(), engine: enginePeerRecipes() };
+  const all = Object.values(groups).flat();
+  const unknown = names.filter((n) => !(n in groups) && !all.some((r) => r.name === n));
+  if (unknown.length > 0) {
+    throw new Error(`unknown peer ${unknown.map((n) => `"${n}"`).join(", ")}; allowed: ${[...Object.keys(groups), ...all.map((r) => r.name)].join(", ")}`);
+  }
+  const wanted = new Set(names.flatMap((n) => (groups[n] ?? all.filter((r) => r.name === n)).map((r) => r.name)));
+  const chosen = names.length > 0 ? all.filter((r) => wanted.has(r.name)) : all;
   const goVersion = execFileSync("go", ["env", "GOVERSION"], { env: goEnv(), encoding: "utf8" }).trim();
   const started = Date.now();
   let built = 0;
@@ -36,7 +43,7 @@ export async function buildToolchain(names: string[], log: (line: string) => voi
       log(`toolchain: ${what} is up to date`);
       continue;
     }
-    log(`toolchain: building ${what} from ${recipe.subject.module}@${recipe.subject.version} with ${goVersion}; a cold build takes 5-25 minutes`);
+    log(`toolchain: building ${what} from ${recipe.subject.module}@${recipe.subject.version} with ${goVersion} (cold Go caches: up to about 8 minutes on 2 cores)`);
     const t0 = Date.now();
     const buildDir = join(root, "build", recipe.name);
     resetDir(buildDir);

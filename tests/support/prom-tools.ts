@@ -5,7 +5,6 @@
  */
 import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { toGoYaml } from "../../rules/yaml";
@@ -133,20 +132,8 @@ export async function amtoolRoutesTest(
   return { ...result, receivers };
 }
 
-/** Asks the kernel for a free loopback TCP port. */
-export function freeLoopbackPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => {
-        if (address !== null && typeof address === "object") resolve(address.port);
-        else reject(new Error("could not read the port of a loopback listener"));
-      });
-    });
-  });
-}
+export { freePort as freeLoopbackPort } from "../../toolchain/run";
+import { freePort as freeLoopbackPort } from "../../toolchain/run";
 
 /** A running Alertmanager started by {@link startAlertmanager}. */
 export interface RunningAlertmanager {
