@@ -286,7 +286,8 @@ describe("LoggingTier", () => {
     it("let only Loki use the caches", () => {
       const p = policy(prod, "loki-chunks-cache", "logging").spec;
       assert.deepStrictEqual(peersOn(p.ingress, 11211).map((peer: any) => peer.podSelector.matchLabels["app.kubernetes.io/instance"]), ["loki"]);
-      assert.deepStrictEqual(p.egress, []);
+      // No egress rule at all, and Egress listed in policyTypes: every outbound connection is denied.
+      assert.deepStrictEqual([p.egress, p.policyTypes], [undefined, ["Ingress", "Egress"]]);
     });
   });
 

@@ -321,7 +321,7 @@ for (const stack of ["staging", "prod"] as const) {
             ports: [{ protocol: "TCP", port: 8089 }],
           },
         ]);
-        assert.deepEqual(solver.egress, []);
+        assert.deepEqual([solver.egress, solver.policyTypes], [undefined, ["Ingress", "Egress"]]);
       });
 
       it("admits the ingress controller to the three UIs and nothing else from outside the namespace", () => {

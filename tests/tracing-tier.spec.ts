@@ -228,7 +228,7 @@ describe("TracingTier: recorded resources", () => {
   describe("network policies", () => {
     it("open exactly the pipeline's flows in prod", () => {
       const agent = policyFor(prod, selectorLabels(topology.otelAgent.id)).spec;
-      assert.deepEqual(agent.ingress[0].from, [{ namespaceSelector: { matchLabels: { "observability.sigma.dev/monitored": "true" } }, podSelector: { matchLabels: {} } }]);
+      assert.deepEqual(agent.ingress[0].from, [{ namespaceSelector: { matchLabels: { "observability.sigma.dev/monitored": "true" } }, podSelector: {} }]);
       assert.deepEqual(ports(agent.ingress[0]), [4317, 4318]);
       assert.deepEqual(agent.egress.map((e: any) => [e.to[0].podSelector?.matchLabels?.["app.kubernetes.io/instance"] ?? e.to[0].ipBlock.cidr, ports(e)]), [
         ["otel-gateway", [4317]],
@@ -244,13 +244,14 @@ describe("TracingTier: recorded resources", () => {
         assert.deepEqual(spec.egress.map((e: any) => [e.to.map((t: any) => t.ipBlock.cidr), ports(e)]), [[["0.0.0.0/0"], [443]]], w);
       }
       const cleaner = prod.object("CronJob", "jaeger-index-cleaner", ns).spec.jobTemplate.spec.template.metadata.labels;
-      assert.deepEqual(policyFor(prod, cleaner).spec.ingress, []);
+      const cleanerPolicy = policyFor(prod, cleaner).spec;
+      assert.deepEqual([cleanerPolicy.ingress, cleanerPolicy.policyTypes], [undefined, ["Ingress", "Egress"]]);
     });
 
     it("let Prometheus scrape every collector's metrics port", () => {
       for (const w of ["otelAgent", "otelGateway", "jaegerCollector", "jaegerQuery"] as const) {
         const spec = policyFor(prod, selectorLabels(topology[w].id)).spec;
-        const fromPrometheus = spec.ingress.filter((i: any) => i.from[0].podSelector.matchLabels["app.kubernetes.io/name"] === "prometheus");
+        const fromPrometheus = spec.ingress.filter((i: any) => i.from[0].podSelector.matchLabels?.["app.kubernetes.io/name"] === "prometheus");
         assert.deepEqual(fromPrometheus.map(ports), [[8888]], w);
         assert.deepEqual(fromPrometheus[0].from[0].namespaceSelector.matchLabels, { "kubernetes.io/metadata.name": "monitoring" });
       }
@@ -259,7 +260,7 @@ describe("TracingTier: recorded resources", () => {
     it("with Badger, open the query -> collector remote-storage flow on both sides and no AWS egress", () => {
       const collector = policyFor(staging, selectorLabels(topology.jaegerCollector.id)).spec;
       const query = policyFor(staging, selectorLabels(topology.jaegerQuery.id)).spec;
-      assert.deepEqual(collector.egress, []);
+      assert.deepEqual([collector.egress, collector.policyTypes], [undefined, ["Ingress", "Egress"]]);
       assert.ok(collector.ingress.some((i: any) => i.from[0].podSelector.matchLabels["app.kubernetes.io/instance"] === "jaeger-query" && ports(i)[0] === 17271));
       assert.deepEqual(query.egress.map((e: any) => [e.to[0].podSelector.matchLabels["app.kubernetes.io/instance"], ports(e)]), [["jaeger-collector", [17271]]]);
       const uiFrom = query.ingress[0].from.map((f: any) => f.namespaceSelector.matchLabels["kubernetes.io/metadata.name"]);

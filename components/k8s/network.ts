@@ -5,17 +5,22 @@ import { objectName } from "./labels";
 type Peer = k8s.types.input.networking.v1.NetworkPolicyPeer;
 type PolicyPort = k8s.types.input.networking.v1.NetworkPolicyPort;
 
+/**
+ * A label selector as the API server stores it: an empty `matchLabels` is dropped by the server, so writing one would
+ * make every apply rewrite the object (a diff on each refresh). Every pod is `{}`.
+ */
+function selector(labels: Record<string, string>): { matchLabels?: Record<string, string> } {
+  return Object.keys(labels).length > 0 ? { matchLabels: labels } : {};
+}
+
 /** Pods in a namespace (by its immutable `kubernetes.io/metadata.name` label) matching some labels. */
 export function podsIn(namespace: string, podLabels: Record<string, string> = {}): Peer {
-  return {
-    namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": namespace } },
-    podSelector: { matchLabels: podLabels },
-  };
+  return { namespaceSelector: selector({ "kubernetes.io/metadata.name": namespace }), podSelector: selector(podLabels) };
 }
 
 /** Pods in any namespace carrying `namespaceLabels`. */
 export function podsInNamespacesLabelled(namespaceLabels: Record<string, string>, podLabels: Record<string, string> = {}): Peer {
-  return { namespaceSelector: { matchLabels: namespaceLabels }, podSelector: { matchLabels: podLabels } };
+  return { namespaceSelector: selector(namespaceLabels), podSelector: selector(podLabels) };
 }
 
 export function cidrs(blocks: readonly string[]): Peer[] {
@@ -37,7 +42,8 @@ export interface Flow {
 
 /**
  * One NetworkPolicy that opens exactly the listed flows for the selected pods, on top of the namespace's default deny.
- * A direction with no flows is still listed in `policyTypes`, so it stays closed for these pods.
+ * A direction with no flows is listed in `policyTypes` only, so it stays closed for these pods: the API server drops an
+ * empty `ingress`/`egress` list, and writing one would rewrite the object on every apply.
  */
 export function allowFlows(
   resourceName: string,
@@ -57,10 +63,10 @@ export function allowFlows(
     {
       metadata: { name: objectName(args.name), namespace: args.namespace, ...(args.labels ? { labels: args.labels } : {}) },
       spec: {
-        podSelector: { matchLabels: args.podSelector },
+        podSelector: selector(args.podSelector),
         policyTypes: ["Ingress", "Egress"],
-        ingress: (args.ingress ?? []).map((f) => ({ from: f.peers, ports: f.ports })),
-        egress: (args.egress ?? []).map((f) => ({ to: f.peers, ports: f.ports })),
+        ...(args.ingress?.length ? { ingress: args.ingress.map((f) => ({ from: f.peers, ports: f.ports })) } : {}),
+        ...(args.egress?.length ? { egress: args.egress.map((f) => ({ to: f.peers, ports: f.ports })) } : {}),
       },
     },
     opts,

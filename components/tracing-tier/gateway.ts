@@ -115,8 +115,8 @@ export function buildGateway(name: string, c: StackConfig, parent: pulumi.Resour
       spec: {
         clusterIP: "None",
         selector: selectorLabels(id),
-        // Only ready replicas may enter the agents' hash ring.
-        publishNotReadyAddresses: false,
+        // Only ready replicas enter the agents' hash ring: the default (publishNotReadyAddresses unset, which the API
+        // server stores as absent; writing false would rewrite the Service on every client-side apply).
         ports: [{ name: "otlp-grpc", port: gateway.ports.otlpGrpc, targetPort: gateway.ports.otlpGrpc, protocol: "TCP", appProtocol: "grpc" }],
       },
     },
