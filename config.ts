@@ -7,6 +7,7 @@ import { tracing } from "./config/tracing";
 import { archive, logging, retentionInvariants } from "./config/logging";
 import { alertingSchema } from "./rules/config";
 import { ConfigError, type ConfigProblem, check, keyPath, validate } from "./config/errors";
+import { durationSeconds } from "./config/common";
 
 export { ConfigError, type ConfigProblem } from "./config/errors";
 
@@ -67,6 +68,18 @@ function crossSectionInvariants(c: z.output<z.ZodObject<typeof platformShape>> &
     seen.set(ns, role);
   }
   for (const problem of retentionInvariants(c as never)) ctx.addIssue({ code: "custom", ...problem });
+  // Alertmanager forgets a sent notification after --data.retention, so a longer repeat_interval would repeat early.
+  const repeats = Object.entries(c.alerting.timings.repeatInterval as Record<string, string>);
+  const [longestSeverity, longestRepeat] = repeats.reduce((a, b) => (durationSeconds(b[1]) > durationSeconds(a[1]) ? b : a));
+  const retention = c.monitoring.alertmanager.dataRetention as string;
+  if (durationSeconds(retention) < durationSeconds(longestRepeat)) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["monitoring", "alertmanager", "dataRetention"],
+      input: retention,
+      message: `a duration of at least alerting.timings.repeatInterval.${longestSeverity} (${longestRepeat}): Alertmanager forgets a notification after its retention and would repeat it sooner`,
+    });
+  }
   const hosts = Object.entries(c.ingress.hosts as Record<string, string>);
   hosts.forEach(([role, host], i) => {
     const twin = hosts.findIndex(([, other]) => other === host);

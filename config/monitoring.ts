@@ -87,8 +87,11 @@ const prometheus = statefulWorkload(
 const alertmanager = statefulWorkload(
   { replicas: 2, resources: res("100m", "128Mi", "256Mi"), storage: "10Gi" },
   {
-    /** How long silences and the notification log are kept (`--data.retention`). */
-    dataRetention: promDuration.default("120h"),
+    /**
+     * How long silences and the notification log are kept (`--data.retention`): at least the longest repeat interval
+     * (info, 168h), or a notification is forgotten and repeated early; a day more so expired silences stay visible.
+     */
+    dataRetention: promDuration.default("192h"),
     /**
      * Where receivers (Slack, PagerDuty, SMTP relay) are reached on 443/587. They are public SaaS endpoints, so the
      * default is any address; narrow it to an egress proxy or NAT range where one exists.

@@ -3,6 +3,8 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { alertingSchema, alertmanagerSecretFiles, buildAlertmanagerConfig, toGoYaml } from "../rules";
 import { freeLoopbackPort, startAlertmanager, type RunningAlertmanager } from "./support/prom-tools";
+import { validateStackConfig } from "../config";
+import { stackValues } from "./support/harness";
 
 /**
  * Inhibition, grouping and silencing on the deployed Alertmanager release running the rendered configuration. Every
@@ -98,7 +100,8 @@ describe("alertmanager: inhibition, grouping and silences on a real Alertmanager
     ]));
     am = await startAlertmanager(
       (dir) => toGoYaml(buildAlertmanagerConfig({ environment: "prod", cluster, alerting, secretsDir: `${dir}/secrets` })),
-      { files },
+      // The deployed --data.retention: 0.28 warns at start when a repeat_interval outlasts it (a 120h retention did).
+      { files, dataRetention: validateStackConfig(stackValues("prod")).monitoring.alertmanager.dataRetention },
     );
     const now = new Date();
     const silence = await api<{ silenceID: string }>("/silences", {

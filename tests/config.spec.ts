@@ -204,6 +204,13 @@ describe("shared schema blocks", () => {
     return result.ok ? [] : result.problems.map((p) => `${p.path}: ${p.allowed}`);
   };
 
+  it("keeps Alertmanager's notification log at least as long as the longest repeat interval", () => {
+    assert.deepStrictEqual(problems(edited((v) => (v.monitoring.alertmanager = { ...v.monitoring.alertmanager, dataRetention: "120h" }))), [
+      '- monitoring.alertmanager.dataRetention: got "120h"; allowed: a duration of at least alerting.timings.repeatInterval.info (168h): Alertmanager forgets a notification after its retention and would repeat it sooner',
+    ]);
+    assert.strictEqual(validateStackConfig(stackValues("prod")).monitoring.alertmanager.dataRetention, "192h");
+  });
+
   it("keeps a PodDisruptionBudget from allowing every replica down", () => {
     const w = workload({ replicas: 2, resources: res("100m", "128Mi", "256Mi") });
     assert.deepStrictEqual(parse(w, { replicas: 2, maxUnavailable: 2 }), [

@@ -153,13 +153,14 @@ process.once("exit", () => {
 });
 
 /**
- * Starts a real Alertmanager on a free loopback port with gossip disabled and waits until `/-/ready` answers.
+ * Starts a real Alertmanager on a free loopback port with gossip disabled and waits until `/-/ready` answers; any
+ * warning or error it logs while starting fails the start.
  * `config` may be a function of the work dir, so credential files (`*_file` fields) can point into it; extra
  * `files` are written there, relative to it, before start.
  */
 export async function startAlertmanager(
   config: Document | ((workDir: string) => Document),
-  options: { files?: Record<string, Document>; readyTimeoutMs?: number } = {},
+  options: { files?: Record<string, Document>; readyTimeoutMs?: number; dataRetention?: string } = {},
 ): Promise<RunningAlertmanager> {
   const binary = toolchainBinary("alertmanager");
   const workDir = await mkdtemp(join(tmpdir(), "alertmanager-"));
@@ -177,6 +178,7 @@ export async function startAlertmanager(
     `--web.listen-address=127.0.0.1:${port}`,
     "--cluster.listen-address=",
     `--web.external-url=${url}`,
+    ...(options.dataRetention ? [`--data.retention=${options.dataRetention}`] : []),
   ], { cwd: workDir, stdio: ["ignore", "ignore", "pipe"] });
   liveProcesses.add(child);
   let log = "";
@@ -201,7 +203,15 @@ export async function startAlertmanager(
     }
     try {
       const response = await fetch(`${url}/-/ready`);
-      if (response.ok) return { url, workDir, logs: () => log, stop };
+      if (response.ok) {
+        // A warning at start is a setting the deployed release reads differently from what we meant.
+        const warnings = log.split("\n").filter((l) => /level=(WARN|ERROR)/.test(l));
+        if (warnings.length > 0) {
+          await stop();
+          throw new Error(`alertmanager warned at start:\n${warnings.join("\n")}`);
+        }
+        return { url, workDir, logs: () => log, stop };
+      }
     } catch {
       // Not listening yet.
     }
