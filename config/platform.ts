@@ -31,6 +31,12 @@ export const namespaces = z
 export const storageClass = z
   .strictObject({
     name: dnsLabel.default("gp3-encrypted"),
+    /**
+     * `true`: this stack creates the encrypted gp3 class below (EKS with the EBS CSI driver). `false`: every claim uses
+     * the cluster's existing class `name` (kind's `standard`, minikube's, k3d's `local-path`) and none is created; the
+     * gp3 settings below then do not apply.
+     */
+    create: z.boolean().default(true),
     /** Customer-managed KMS key for EBS volumes; unset uses the account's default aws/ebs key (still encrypted). */
     kmsKeyArn: arn("kms").optional(),
     /** gp3 baseline: 3000 IOPS and 125 MiB/s are included in the gp3 price, so asking for less saves nothing. */

@@ -80,6 +80,9 @@ export const environmentProperty: PolicyConfigJSONSchema = {
 /** The environment whose stateful resources must be protected. */
 export const productionEnvironment = "prod";
 
+/** The environment on a developer machine or CI host (the `local` stack): its volumes are the host's own disk. */
+export const localEnvironment = "local";
+
 /**
  * Resolves the stack's environment: explicit policy config first, then the stack's own `environment` config (the CLI
  * exports the stack config and stack name to the analyzer process as PULUMI_CONFIG and PULUMI_NODEJS_STACK), then

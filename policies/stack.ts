@@ -6,6 +6,7 @@ import {
   environmentProperty,
   isOneOf,
   list,
+  localEnvironment,
   productionEnvironment,
   record,
   resolveEnvironment,
@@ -97,6 +98,7 @@ export interface StorageConfig {
 
 const storageSchema: PolicyConfigSchema = {
   properties: {
+    environment: environmentProperty,
     provisioners: {
       type: "array",
       items: { type: "string" },
@@ -109,11 +111,17 @@ const storageSchema: PolicyConfigSchema = {
 export const pvcEncryptedStorageClass: StackValidationPolicy = {
   name: "k8s-pvc-encrypted-storage-class",
   description:
-    "Every PersistentVolumeClaim (standalone or a StatefulSet volumeClaimTemplate) names an encrypted StorageClass of this stack.",
+    "Every PersistentVolumeClaim (standalone or a StatefulSet volumeClaimTemplate) names an encrypted StorageClass of " +
+    "this stack, except in the local environment (volumes on a developer machine or CI host, the host's own disk).",
   enforcementLevel: "mandatory",
   configSchema: storageSchema,
   validateStack: (args, reportViolation) => {
-    const { provisioners } = configWithDefaults<StorageConfig>(storageSchema, args);
+    const { provisioners, environment } = configWithDefaults<StorageConfig & EnvironmentConfig>(storageSchema, args);
+    const resolved = resolveEnvironment(environment);
+    if (resolved === localEnvironment) {
+      args.notApplicable(`environment ${describe(resolved)}: volumes live on the host's own disk`);
+      return;
+    }
     const encrypted = args.resources
       .filter((r) => r.type === k8s.storageClass)
       .filter((r) => provisioners.includes(String(r.props.provisioner)) && record(r.props.parameters).encrypted === "true")

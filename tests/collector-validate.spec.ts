@@ -15,11 +15,12 @@ import { toGoYaml } from "../rules/yaml";
 import { parseQuantity } from "../components/k8s/quantity";
 import { containerEnv, readerOf, tempDir, validateConfig, withLocalState } from "./support/peers";
 import { renderStack, type Rendered } from "./support/harness";
+import { defaultProjectDir, stackNames } from "../scripts/synth";
 
 const collectorDocs = ["otel-agent.yaml", "otel-gateway.yaml", "otel-log-agent.yaml"];
 const jaegerDocs = ["jaeger.yaml", "jaeger-query.yaml"];
 
-for (const stack of ["staging", "prod"]) {
+for (const stack of stackNames(defaultProjectDir)) {
   describe(`${stack}: collector and Jaeger configs under their own binaries`, function () {
     this.timeout(120_000);
     let r: Rendered;

@@ -181,8 +181,8 @@ describe("stack config validation", () => {
   it("reports every misspelt key of an object on its own line, with the value written there", () => {
     const lines = problems(edited((v) => (v.storageClass = { ...v.storageClass, iop: 4000, throughput: 250 })));
     assert.deepStrictEqual(lines, [
-      "- storageClass.iop: got 4000; allowed: one of the keys name, kmsKeyArn, iops, throughputMiBps",
-      "- storageClass.throughput: got 250; allowed: one of the keys name, kmsKeyArn, iops, throughputMiBps",
+      "- storageClass.iop: got 4000; allowed: one of the keys name, create, kmsKeyArn, iops, throughputMiBps",
+      "- storageClass.throughput: got 250; allowed: one of the keys name, create, kmsKeyArn, iops, throughputMiBps",
     ]);
   });
 

@@ -1,9 +1,10 @@
 import * as assert from "assert";
 import { renderStack } from "./support/harness";
 import { schemaError } from "./support/schema";
+import { defaultProjectDir, stackNames } from "../scripts/synth";
 
 describe("every rendered manifest passes the upstream Kubernetes OpenAPI schema", () => {
-  for (const stack of ["staging", "prod"]) {
+  for (const stack of stackNames(defaultProjectDir)) {
     it(stack, async () => {
       const r = await renderStack(stack);
       const objects = r.objects();

@@ -4,6 +4,14 @@ import { renderStack, renderWith } from "./support/harness";
 const roles = { monitoring: "monitoring", tracing: "tracing", logging: "logging", logAgents: "log-agents" };
 
 describe("platform baseline", () => {
+  it("local: creates no StorageClass and puts every claim on the cluster's own class", async () => {
+    const r = await renderStack("local");
+    assert.deepStrictEqual(r.objects("StorageClass"), []);
+    const claims = r.objects("StatefulSet").flatMap((s) => (s.spec.volumeClaimTemplates ?? []).map((t: any) => `${s.metadata.name}: ${t.spec.storageClassName}`));
+    assert.ok(claims.length > 0);
+    assert.deepStrictEqual(claims.filter((c) => !c.endsWith(": standard")), []);
+  });
+
   for (const stack of ["staging", "prod"]) {
     describe(stack, () => {
       it("enforces the restricted Pod Security level everywhere but the log agents' namespace", async () => {

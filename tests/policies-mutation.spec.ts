@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { type PolicyReport, type RecordedResource, formatReport, runPolicies } from "../policies/offline";
 import { aws, k8s } from "../policies/tokens";
 import { podSpecOf, workloadTypes } from "../policies/workloads";
+import { defaultProjectDir, stackNames } from "../scripts/synth";
 
 const renders = new Map<string, Promise<{ resources: RecordedResource[]; environment: string }>>();
 
@@ -231,7 +232,7 @@ function countsByPolicy(report: PolicyReport): Map<string, number> {
 }
 
 describe("policies: the real stacks", () => {
-  for (const stackName of ["staging", "prod"]) {
+  for (const stackName of stackNames(defaultProjectDir)) {
     it(`${stackName} renders with zero mandatory violations, every workload checked`, async () => {
       const { resources, environment } = await synth(stackName);
       const report = await runPolicies(resources, { environment });

@@ -92,6 +92,12 @@ describe("policies: stack-level guarantees", () => {
         'StatefulSet monitoring/loki volumeClaimTemplates[0] "data": spec.storageClassName is "gp3-encrypted"; must be an encrypted StorageClass (none defined in this stack)',
       ]);
     });
+    it("leaves the local environment's claims on the host's own class, and only that environment", async () => {
+      assert.deepEqual(await messages(stack.pvcEncryptedStorageClass, [loki("standard")], "local"), []);
+      assert.deepEqual(await messages(stack.pvcEncryptedStorageClass, [loki("standard")], "staging"), [
+        'StatefulSet monitoring/loki volumeClaimTemplates[0] "data": spec.storageClassName is "standard"; must be an encrypted StorageClass (none defined in this stack)',
+      ]);
+    });
   });
 
   describe("stateful-resources-protected", () => {

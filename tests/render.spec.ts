@@ -113,6 +113,6 @@ describe("offline render (npm run render)", function () {
     const lines: string[] = [];
     const exit = await render({ stacks: ["qa"], out, error: (l) => lines.push(l) });
     assert.strictEqual(exit, 1);
-    assert.deepStrictEqual(lines, ["render: no Pulumi.qa.yaml; stacks here: prod, staging"]);
+    assert.deepStrictEqual(lines, ["render: no Pulumi.qa.yaml; stacks here: local, prod, staging"]);
   });
 });

@@ -1,21 +1,10 @@
 import * as assert from "assert";
 import { runPolicies } from "../policies/offline";
-import { renderStack, renderWith } from "./support/harness";
-
-/** A stack with no AWS-backed store: the planned `local` stack (laptop or CI cluster, no AWS account). */
-function withoutAws(v: Record<string, any>) {
-  v.environment = "local";
-  delete v.archive;
-  delete v.cluster.oidcProviderArn;
-  delete v.cluster.oidcProviderUrl;
-  v.logging.loki = { ...v.logging.loki, replicas: 1, replicationFactor: 1 };
-  v.monitoring.grafana = { database: { kind: "sqlite", storage: "10Gi" } };
-  v.tracing.jaeger.storage = { kind: "badger", storage: "20Gi", retention: "72h" };
-}
+import { renderStack } from "./support/harness";
 
 describe("the whole stack", () => {
-  it("registers no AWS resource, not even a provider, when no AWS-backed store is selected", async () => {
-    const r = await renderWith("staging", withoutAws);
+  it("registers no AWS resource, not even a provider, when no AWS-backed store is selected (the local stack)", async () => {
+    const r = await renderStack("local");
     const aws = r.resources.filter((x) => x.type.startsWith("aws:") || x.type === "pulumi:providers:aws");
     assert.deepStrictEqual(aws.map((x) => x.type), []);
     assert.ok(r.objects("StatefulSet").some((s) => s.metadata.name === "loki"), "Loki still renders, on its filesystem store");

@@ -73,6 +73,12 @@ export class Platform extends pulumi.ComponentResource {
       this.baselinePolicies(`${name}-${role}`, c, ns);
     }
 
+    if (!c.storageClass.create) {
+      this.namespaces = namespaces;
+      this.storageClassName = pulumi.output(c.storageClass.name);
+      this.registerOutputs({ namespaces, storageClassName: this.storageClassName });
+      return;
+    }
     const storageClass = new k8s.storage.v1.StorageClass(
       `${name}-storage-class`,
       {
