@@ -2,11 +2,11 @@
  * The peers of the engine end-to-end suite: a Kubernetes control plane (etcd, kube-apiserver, controller-manager,
  * scheduler), kwok for nodes, the Pulumi CLI and the Kubernetes provider, all from the Go module proxy.
  */
-import { cpSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { enginePeers, type Peer } from "../config/versions";
 import { go, type Subject } from "./go";
-import { type BuildContext, type Recipe, downloadModule, makeWritable, toolCommand, wrapperBuild } from "./peers";
+import { type Recipe, copyModule, downloadModule, toolCommand, wrapperBuild } from "./peers";
 
 /**
  * kube-apiserver, kube-controller-manager and kube-scheduler of one release. k8s.io/kubernetes replaces its staging
@@ -76,10 +76,7 @@ function kubernetesProvider(): Recipe {
     binaries: ["pulumi-resource-kubernetes"],
     inputs: { p, reported },
     async build(ctx) {
-      const { dir } = await downloadModule(p, ctx);
-      const src = join(ctx.buildDir, "src");
-      cpSync(dir, src, { recursive: true });
-      makeWritable(src);
+      const { src } = await copyModule(p, ctx);
       const step = { subject: p, log: ctx.log };
       await go(["mod", "edit", "-dropreplace=github.com/pulumi/pulumi-kubernetes/sdk/v4"], { ...step, cwd: src, step: "dropping the sdk folder replace" });
       // Its go.sum has no sums for the published sdk/v4 it used to replace with a folder.

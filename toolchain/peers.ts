@@ -32,7 +32,7 @@ export interface Recipe {
 const wrapperModule = (name: string) => `module sigma-observability.local/toolchain/${name}\n\ngo 1.24\n`;
 
 /** Makes a copied module-cache tree writable (the cache stores it read-only), so it can be built and removed. */
-export function makeWritable(path: string): void {
+function makeWritable(path: string): void {
   const stat = statSync(path);
   chmodSync(path, stat.mode | 0o200 | (stat.isDirectory() ? 0o100 : 0));
   if (stat.isDirectory()) for (const entry of readdirSync(path)) makeWritable(join(path, entry));
@@ -49,6 +49,15 @@ export async function downloadModule(subject: Subject, ctx: BuildContext): Promi
   return { dir: info.Dir, time };
 }
 
+/** A writable copy of a module's source, out of the read-only module cache, in `<buildDir>/src`; and its commit time. */
+export async function copyModule(subject: Subject, ctx: BuildContext): Promise<{ src: string; time: string }> {
+  const { dir, time } = await downloadModule(subject, ctx);
+  const src = join(ctx.buildDir, "src");
+  cpSync(dir, src, { recursive: true });
+  makeWritable(src);
+  return { src, time };
+}
+
 /**
  * Prometheus and Alertmanager refuse `go install` (their go.mod has replace and exclude directives), so the module
  * is copied out of the cache and its commands are built inside it, stamped the way their release builds are.
@@ -63,10 +72,7 @@ function prometheusProject(name: "prometheus" | "alertmanager", commands: string
     binaries: commands,
     inputs: { peer, commands },
     async build(ctx) {
-      const { dir, time } = await downloadModule(peer, ctx);
-      const src = join(ctx.buildDir, "src");
-      cpSync(dir, src, { recursive: true });
-      makeWritable(src);
+      const { src, time } = await copyModule(peer, ctx);
       await go(["mod", "download"], { cwd: src, subject: peer, step: "downloading dependencies", log: ctx.log });
       const stamp = "github.com/prometheus/common/version";
       const ldflags = [
