@@ -1,0 +1,130 @@
+/**
+ * A real Kubernetes control plane on loopback, from the toolchain's engine peers: etcd, kube-apiserver and
+ * kube-controller-manager at one release, with certificates the test makes with openssl. Nothing listens off
+ * loopback; everything started here is stopped by `stop()`.
+ */
+import { execFile } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
+import { request } from "node:https";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { eventually, freePort, startPeer, tempDir, type Peer } from "../../toolchain/run";
+
+const run = promisify(execFile);
+
+export interface ApiResponse {
+  status: number;
+  body: any;
+}
+
+export interface Cluster {
+  url: string;
+  /** A kubeconfig with the admin client certificate (system:masters). */
+  kubeconfig: string;
+  /** A request to the API server as the admin. */
+  api(method: string, path: string, body?: unknown, contentType?: string): Promise<ApiResponse>;
+  /** The REST path of an object (collection path when `name` is omitted), resolved through API discovery. */
+  pathOf(apiVersion: string, kind: string, namespace: string | undefined, name?: string): Promise<string>;
+  logs(): string;
+  stop(): Promise<void>;
+}
+
+async function openssl(dir: string, ...args: string[]): Promise<void> {
+  await run("openssl", args, { cwd: dir });
+}
+
+/** CA, API server serving certificate, admin client certificate and the service-account signing key. */
+async function makeCertificates(dir: string): Promise<void> {
+  const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1"];
+  await openssl(dir, "req", "-x509", ...ec, "-keyout", "ca.key", "-out", "ca.crt", "-subj", "/CN=e2e-ca");
+  const signed = async (name: string, subject: string, ext: string) => {
+    writeFileSync(join(dir, `${name}.ext`), ext);
+    await openssl(dir, "req", ...ec, "-keyout", `${name}.key`, "-out", `${name}.csr`, "-subj", subject);
+    await openssl(dir, "x509", "-req", "-in", `${name}.csr`, "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-days", "1", "-extfile", `${name}.ext`, "-out", `${name}.crt`);
+  };
+  await signed("apiserver", "/CN=kube-apiserver", "subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:kubernetes.default.svc\nextendedKeyUsage=serverAuth\n");
+  await signed("admin", "/O=system:masters/CN=e2e-admin", "extendedKeyUsage=clientAuth\n");
+  await openssl(dir, "genrsa", "-out", "sa.key", "2048");
+  await openssl(dir, "rsa", "-in", "sa.key", "-pubout", "-out", "sa.pub");
+}
+
+/** Starts etcd, kube-apiserver and kube-controller-manager; resolves once the API server answers /readyz. */
+export async function startCluster(): Promise<Cluster> {
+  const tmp = await tempDir("e2e-cluster-");
+  const dir = tmp.dir;
+  const peers: Peer[] = [];
+  const stop = async () => {
+    for (const p of peers.reverse()) await p.stop();
+    await tmp.remove();
+  };
+  try {
+    await makeCertificates(dir);
+    const [etcdClient, etcdPeer, apiPort, kcmPort] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
+    peers.push(startPeer("etcd", "etcd", [
+      `--data-dir=${join(dir, "etcd")}`, "--name=e2e",
+      `--listen-client-urls=http://127.0.0.1:${etcdClient}`, `--advertise-client-urls=http://127.0.0.1:${etcdClient}`,
+      `--listen-peer-urls=http://127.0.0.1:${etcdPeer}`, `--initial-advertise-peer-urls=http://127.0.0.1:${etcdPeer}`,
+      `--initial-cluster=e2e=http://127.0.0.1:${etcdPeer}`, "--listen-metrics-urls=",
+    ]));
+    const url = `https://127.0.0.1:${apiPort}`;
+    peers.push(startPeer("kube-apiserver", "kube-apiserver", [
+      `--etcd-servers=http://127.0.0.1:${etcdClient}`, "--bind-address=127.0.0.1", "--advertise-address=127.0.0.1",
+      `--secure-port=${apiPort}`, `--tls-cert-file=${join(dir, "apiserver.crt")}`, `--tls-private-key-file=${join(dir, "apiserver.key")}`,
+      `--client-ca-file=${join(dir, "ca.crt")}`, `--service-account-key-file=${join(dir, "sa.pub")}`,
+      `--service-account-signing-key-file=${join(dir, "sa.key")}`, "--service-account-issuer=https://kubernetes.default.svc",
+      "--service-cluster-ip-range=10.96.0.0/16", "--authorization-mode=Node,RBAC", "--endpoint-reconciler-type=none",
+    ]));
+    const kubeconfig = join(dir, "admin.kubeconfig");
+    writeFileSync(kubeconfig, JSON.stringify({
+      apiVersion: "v1", kind: "Config", "current-context": "e2e",
+      clusters: [{ name: "e2e", cluster: { server: url, "certificate-authority": join(dir, "ca.crt") } }],
+      users: [{ name: "admin", user: { "client-certificate": join(dir, "admin.crt"), "client-key": join(dir, "admin.key") } }],
+      contexts: [{ name: "e2e", context: { cluster: "e2e", user: "admin" } }],
+    }));
+    const tls = { ca: readFileSync(join(dir, "ca.crt")), cert: readFileSync(join(dir, "admin.crt")), key: readFileSync(join(dir, "admin.key")) };
+    const api = (method: string, path: string, body?: unknown, contentType = "application/json"): Promise<ApiResponse> =>
+      new Promise((resolve, reject) => {
+        const payload = body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body);
+        const req = request(`${url}${path}`, { method, ...tls, headers: { accept: "application/json", ...(payload ? { "content-type": contentType } : {}) } }, (res) => {
+          let text = "";
+          res.setEncoding("utf8").on("data", (c: string) => (text += c)).on("end", () => {
+            let parsed: unknown = text;
+            try {
+              parsed = JSON.parse(text);
+            } catch {
+              // Plain text (e.g. /readyz).
+            }
+            resolve({ status: res.statusCode ?? 0, body: parsed });
+          });
+        });
+        req.once("error", reject);
+        req.end(payload);
+      });
+    await eventually("kube-apiserver ready", 60_000, async () => ((await api("GET", "/readyz")).status === 200 ? true : undefined), peers);
+    peers.push(startPeer("kube-controller-manager", "kube-controller-manager", [
+      `--kubeconfig=${kubeconfig}`, "--leader-elect=false", "--use-service-account-credentials",
+      `--service-account-private-key-file=${join(dir, "sa.key")}`, `--root-ca-file=${join(dir, "ca.crt")}`,
+      `--cluster-signing-cert-file=${join(dir, "ca.crt")}`, `--cluster-signing-key-file=${join(dir, "ca.key")}`,
+      "--bind-address=127.0.0.1", `--secure-port=${kcmPort}`, "--controllers=*,-nodeipam",
+    ]));
+
+    const resources = new Map<string, { name: string; namespaced: boolean }>();
+    const pathOf = async (apiVersion: string, kind: string, namespace: string | undefined, name?: string) => {
+      const key = `${apiVersion}/${kind}`;
+      if (!resources.has(key)) {
+        const base = apiVersion.includes("/") ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
+        const list = (await api("GET", base)).body as { resources: { name: string; kind: string; namespaced: boolean }[] };
+        const found = list.resources.find((r) => r.kind === kind && !r.name.includes("/"));
+        if (!found) throw new Error(`the API server serves no ${kind} in ${apiVersion}`);
+        resources.set(key, { name: found.name, namespaced: found.namespaced });
+      }
+      const r = resources.get(key)!;
+      const base = apiVersion.includes("/") ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
+      return `${base}${r.namespaced ? `/namespaces/${namespace ?? "default"}` : ""}/${r.name}${name ? `/${name}` : ""}`;
+    };
+    return { url, kubeconfig, api, pathOf, logs: () => peers.map((p) => `--- ${p.name}\n${p.logs().slice(-3000)}`).join("\n"), stop };
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+}
