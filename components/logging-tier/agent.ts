@@ -110,6 +110,7 @@ export function deployLogAgent(name: string, c: StackConfig, parent: pulumi.Reso
         volumes: [
           { name: "config", configMap: { name: configMap.metadata.name } },
           { name: "pod-logs", hostPath: { path: podLogsDir, type: "Directory" } },
+          // One writer per node: a DaemonSet rolls with maxSurge 0, so the old agent has exited before the new one opens it.
           { name: "state", hostPath: { path: c.logging.agent.stateHostPath, type: "DirectoryOrCreate" } },
         ],
       },
