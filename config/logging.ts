@@ -5,7 +5,7 @@ import { cpuQuantity, durationSeconds, pinnedImage, promDuration, res, resources
 /**
  * LoggingTier (Loki, its memcached caches, the log agent) and S3Archive (the bucket Loki stores chunks in) sections.
  *
- * Retention is 3 days hot (ingesters + caches), 30 days warm, 365 days archive (DESIGN.md "Retention"). Loki's
+ * Retention is 3 days hot (ingesters + caches), 30 days warm, 365 days archive (README, "Logs"). Loki's
  * compactor is the only thing that deletes log data; the bucket's lifecycle is a safety net that must never fire
  * before the compactor, and must never touch `index/` (which also holds the delete-request store). Everything that
  * could strand or lose data is checked here or in {@link retentionInvariants}.

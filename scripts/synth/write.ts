@@ -32,8 +32,8 @@ export function generatedDocuments(resources: RecordedResource[]): Record<string
 }
 
 /**
- * Writes the render of one stack to `dir` (the layout of DESIGN.md) through a temporary sibling directory that is
- * renamed into place, so a failed write never leaves a half-rendered stack behind.
+ * Writes the render of one stack to `dir` (the `out/<stack>/` layout the README describes) through a temporary
+ * sibling directory that is renamed into place, so a failed write never leaves a half-rendered stack behind.
  */
 export function writeStackOutput(
   dir: string,
