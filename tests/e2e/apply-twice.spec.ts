@@ -12,29 +12,7 @@ import { strict as assert } from "assert";
 import { defaultProjectDir, stackNames } from "../../scripts/synth";
 import { renderStack } from "../support/harness";
 import { eventually } from "../../toolchain/run";
-import { startCluster, type Cluster } from "./cluster";
-
-/** Cluster-scoped and namespace objects first, so every namespaced object has its namespace. */
-const order = (kind: string) => (kind === "Namespace" ? 0 : ["StorageClass", "ClusterRole", "ClusterRoleBinding"].includes(kind) ? 1 : 2);
-
-interface Applied {
-  id: string;
-  path: string;
-  resourceVersion: string;
-  generation?: number;
-}
-
-async function applyAll(cluster: Cluster, objects: Record<string, any>[]): Promise<Applied[]> {
-  const applied: Applied[] = [];
-  for (const o of [...objects].sort((a, b) => order(a.kind) - order(b.kind))) {
-    const path = await cluster.pathOf(o.apiVersion, o.kind, o.metadata.namespace, o.metadata.name);
-    const r = await cluster.api("PATCH", `${path}?fieldManager=e2e&force=true`, o, "application/apply-patch+yaml");
-    const id = `${o.kind} ${o.metadata.namespace ?? "_cluster"}/${o.metadata.name}`;
-    assert.ok(r.status === 200 || r.status === 201, `${id}: HTTP ${r.status} ${JSON.stringify(r.body).slice(0, 600)}`);
-    applied.push({ id, path, resourceVersion: r.body.metadata.resourceVersion, generation: r.body.metadata.generation });
-  }
-  return applied;
-}
+import { applyAll, startCluster, type Cluster } from "./cluster";
 
 for (const stack of stackNames(defaultProjectDir)) {
   describe(`${stack}: the rendered objects on a real kube-apiserver`, function () {

@@ -3,10 +3,14 @@
  * kube-controller-manager at one release, with certificates the test makes with openssl. Nothing listens off
  * loopback; everything started here is stopped by `stop()`.
  */
+import { strict as assert } from "node:assert";
 import { execFile } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { request } from "node:https";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { enginePeers } from "../../config/versions";
+import { go } from "../../toolchain/go";
 import { promisify } from "node:util";
 import { eventually, freePort, startPeer, tempDir, type Peer } from "../../toolchain/run";
 
@@ -29,6 +33,18 @@ export interface Cluster {
   stop(): Promise<void>;
 }
 
+/**
+ * The Stage definitions kwok plays on its nodes and pods, from the kwok module itself: nodes become Ready and keep
+ * their lease, pods become Running and Ready. (kwokctl passes these; the bare binary has none.)
+ */
+async function kwokStages(): Promise<string> {
+  const kwok = enginePeers.kwok;
+  const out = await go(["mod", "download", "-json", `${kwok.module}@${kwok.version}`], { cwd: tmpdir(), subject: kwok, step: "locating kwok's stages", log: () => {} });
+  const dir = (JSON.parse(out) as { Dir: string }).Dir;
+  const files = ["node/fast/node-initialize.yaml", "node/heartbeat-with-lease/node-heartbeat-with-lease.yaml", "pod/fast/pod-ready.yaml", "pod/fast/pod-complete.yaml", "pod/fast/pod-delete.yaml"];
+  return files.map((f) => readFileSync(join(dir, "kustomize", "stage", f), "utf8")).join("\n---\n");
+}
+
 async function openssl(dir: string, ...args: string[]): Promise<void> {
   await run("openssl", args, { cwd: dir });
 }
@@ -48,8 +64,18 @@ async function makeCertificates(dir: string): Promise<void> {
   await openssl(dir, "rsa", "-in", "sa.key", "-pubout", "-out", "sa.pub");
 }
 
-/** Starts etcd, kube-apiserver and kube-controller-manager; resolves once the API server answers /readyz. */
-export async function startCluster(): Promise<Cluster> {
+/** Fake nodes for the scheduler to place pods on; kwok marks their pods Running and Ready. */
+export interface FakeNodes {
+  count: number;
+  /** Zones the nodes are spread over, round-robin (`topology.kubernetes.io/zone`). */
+  zones: string[];
+}
+
+/**
+ * Starts etcd, kube-apiserver and kube-controller-manager, and with `nodes` also kube-scheduler and kwok with that many
+ * fake nodes; resolves once the API server answers /readyz (and every node is Ready).
+ */
+export async function startCluster(nodes?: FakeNodes): Promise<Cluster> {
   const tmp = await tempDir("e2e-cluster-");
   const dir = tmp.dir;
   const peers: Peer[] = [];
@@ -106,7 +132,43 @@ export async function startCluster(): Promise<Cluster> {
       `--service-account-private-key-file=${join(dir, "sa.key")}`, `--root-ca-file=${join(dir, "ca.crt")}`,
       `--cluster-signing-cert-file=${join(dir, "ca.crt")}`, `--cluster-signing-key-file=${join(dir, "ca.key")}`,
       "--bind-address=127.0.0.1", `--secure-port=${kcmPort}`, "--controllers=*,-nodeipam",
+      // kwok renews node leases less often than a kubelet; a node judged unreachable would have every pod marked
+      // NotReady for good (no kubelet re-reports them), so the grace period outlasts any test.
+      "--node-monitor-grace-period=1h",
     ]));
+
+    if (nodes) {
+      const schedulerPort = await freePort();
+      peers.push(startPeer("kube-scheduler", "kube-scheduler", [
+        `--kubeconfig=${kubeconfig}`, "--leader-elect=false", "--bind-address=127.0.0.1", `--secure-port=${schedulerPort}`,
+      ]));
+      const stages = join(dir, "kwok-stages.yaml");
+      writeFileSync(stages, await kwokStages());
+      peers.push(startPeer("kwok", "kwok", [`--kubeconfig=${kubeconfig}`, `--config=${stages}`, "--manage-all-nodes=true"]));
+      const capacity = { cpu: "32", memory: "128Gi", pods: "110", "ephemeral-storage": "100Gi" };
+      for (let i = 0; i < nodes.count; i++) {
+        const name = `kwok-node-${i}`;
+        const created = await api("POST", "/api/v1/nodes", {
+          apiVersion: "v1",
+          kind: "Node",
+          metadata: {
+            name,
+            annotations: { "kwok.x-k8s.io/node": "fake", "node.alpha.kubernetes.io/ttl": "0" },
+            labels: {
+              "kubernetes.io/hostname": name, "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64",
+              "topology.kubernetes.io/zone": nodes.zones[i % nodes.zones.length], type: "kwok",
+            },
+          },
+          status: { allocatable: capacity, capacity },
+        });
+        if (created.status !== 201) throw new Error(`creating node ${name}: HTTP ${created.status} ${JSON.stringify(created.body)}`);
+      }
+      await eventually(`${nodes.count} kwok nodes Ready`, 60_000, async () => {
+        const items = (await api("GET", "/api/v1/nodes")).body.items as Record<string, any>[];
+        const ready = items.filter((n) => (n.status?.conditions ?? []).some((c: any) => c.type === "Ready" && c.status === "True"));
+        return ready.length === nodes.count ? true : undefined;
+      }, peers);
+    }
 
     const resources = new Map<string, { name: string; namespaced: boolean }>();
     const pathOf = async (apiVersion: string, kind: string, namespace: string | undefined, name?: string) => {
@@ -127,4 +189,27 @@ export async function startCluster(): Promise<Cluster> {
     await stop();
     throw e;
   }
+}
+
+/** Cluster-scoped and namespace objects first, so every namespaced object has its namespace. */
+const order = (kind: string) => (kind === "Namespace" ? 0 : ["StorageClass", "ClusterRole", "ClusterRoleBinding"].includes(kind) ? 1 : 2);
+
+export interface Applied {
+  id: string;
+  path: string;
+  resourceVersion: string;
+  generation?: number;
+}
+
+/** Server-side applies `objects` (as field manager `e2e`), namespaces and cluster-scoped objects first. */
+export async function applyAll(cluster: Cluster, objects: Record<string, any>[]): Promise<Applied[]> {
+  const applied: Applied[] = [];
+  for (const o of [...objects].sort((a, b) => order(a.kind) - order(b.kind))) {
+    const path = await cluster.pathOf(o.apiVersion, o.kind, o.metadata.namespace, o.metadata.name);
+    const r = await cluster.api("PATCH", `${path}?fieldManager=e2e&force=true`, o, "application/apply-patch+yaml");
+    const id = `${o.kind} ${o.metadata.namespace ?? "_cluster"}/${o.metadata.name}`;
+    assert.ok(r.status === 200 || r.status === 201, `${id}: HTTP ${r.status} ${JSON.stringify(r.body).slice(0, 600)}`);
+    applied.push({ id, path, resourceVersion: r.body.metadata.resourceVersion, generation: r.body.metadata.generation });
+  }
+  return applied;
 }
