@@ -514,6 +514,53 @@ export const explicitServiceAccountToken: ResourceValidationPolicy = {
   }),
 };
 
+/** A workload that talks to the Kubernetes API and so may mount a service account token. */
+export interface ApiClient {
+  kind: string;
+  namespace: string;
+  name: string;
+}
+
+const apiClientsSchema: PolicyConfigSchema = {
+  properties: {
+    apiClients: {
+      type: "array",
+      description: "Workloads that call the Kubernetes API (discovery, k8s_attributes) and so may mount a token.",
+      items: {
+        type: "object",
+        properties: { kind: { type: "string" }, namespace: { type: "string" }, name: { type: "string" } },
+        required: ["kind", "namespace", "name"],
+      },
+      default: [
+        { kind: "StatefulSet", namespace: "monitoring", name: "prometheus" },
+        { kind: "DaemonSet", namespace: "tracing", name: "otel-agent" },
+        { kind: "DaemonSet", namespace: "log-agents", name: "log-agent" },
+      ],
+    },
+  },
+};
+
+export const apiTokenOnlyForApiClients: ResourceValidationPolicy = {
+  name: "k8s-api-token-only-for-api-clients",
+  description:
+    "Only workloads that call the Kubernetes API mount a service account token; every other pod sets " +
+    "automountServiceAccountToken: false (unset mounts one).",
+  enforcementLevel: "mandatory",
+  configSchema: apiClientsSchema,
+  validateResource: forWorkloads((pod, props, args, reportViolation) => {
+    const { apiClients } = configWithDefaults<{ apiClients: ApiClient[] }>(apiClientsSchema, args);
+    const w = workloadOf(props, args);
+    if (apiClients.some((a) => a.kind === w.kind && a.namespace === w.namespace && a.name === w.name)) return;
+    const value = pod.spec.automountServiceAccountToken;
+    if (value !== false) {
+      reportViolation(
+        `${pod.path}.automountServiceAccountToken is ${describe(value)}; must be false: ${w.kind} ${w.namespace}/${w.name} ` +
+          `is not a Kubernetes API client (allowed: ${apiClients.map((a) => `${a.kind} ${a.namespace}/${a.name}`).join(", ")})`,
+      );
+    }
+  }),
+};
+
 /** Every Kubernetes resource policy, in report order. */
 export const kubernetesPolicies: ResourceValidationPolicy[] = [
   runAsNonRoot,
@@ -532,4 +579,5 @@ export const kubernetesPolicies: ResourceValidationPolicy[] = [
   noWildcardRbac,
   configMapNoCredentials,
   explicitServiceAccountToken,
+  apiTokenOnlyForApiClients,
 ];

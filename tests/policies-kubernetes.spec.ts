@@ -288,6 +288,32 @@ describe("policies: Kubernetes workloads", () => {
     );
     assert.deepEqual(await messages(policies.explicitServiceAccountToken, deployment()), []);
   });
+
+  describe("k8s-api-token-only-for-api-clients", () => {
+    const allowed = "StatefulSet monitoring/prometheus, DaemonSet tracing/otel-agent, DaemonSet log-agents/log-agent";
+    it("refuses a token, set or left to the default, in a workload that does not call the API", async () => {
+      assert.deepEqual(await messages(policies.apiTokenOnlyForApiClients, deployment()), []);
+      for (const [value, shown] of [[true, "true"], [undefined, "unset"]] as const) {
+        const d = deployment((x) => {
+          if (value === undefined) delete x.spec.template.spec.automountServiceAccountToken;
+          else x.spec.template.spec.automountServiceAccountToken = value;
+        });
+        assert.deepEqual(await messages(policies.apiTokenOnlyForApiClients, d), [
+          `spec.template.spec.automountServiceAccountToken is ${shown}; must be false: Deployment monitoring/grafana is not a Kubernetes API client (allowed: ${allowed})`,
+        ]);
+      }
+    });
+    it("lets the listed API clients mount one, and takes the list from policy config", async () => {
+      const prometheus = resource(k8s.statefulSet, {
+        kind: "StatefulSet", metadata: { name: "prometheus", namespace: "monitoring" },
+        spec: { template: { spec: { ...hardenedPodSpec(), automountServiceAccountToken: true } } },
+      });
+      assert.deepEqual(await messages(policies.apiTokenOnlyForApiClients, prometheus), []);
+      const grafana = deployment((x) => (x.spec.template.spec.automountServiceAccountToken = true));
+      const config = { "k8s-api-token-only-for-api-clients": { apiClients: [{ kind: "Deployment", namespace: "monitoring", name: "grafana" }] } };
+      assert.deepEqual(await messages(policies.apiTokenOnlyForApiClients, grafana, config), []);
+    });
+  });
 });
 
 describe("policies: Kubernetes networking, namespaces and config", () => {

@@ -223,6 +223,7 @@ const mutations: Mutation[] = [
     apply: (s) => (s.find(k8s.statefulSet, (r) => (r.inputs.spec.volumeClaimTemplates ?? []).length > 0).inputs.spec.persistentVolumeClaimRetentionPolicy = { whenDeleted: "Delete" }),
   },
   { name: "leave service account token mounting implicit", policy: "k8s-explicit-service-account-token", apply: (s) => delete s.pod(k8s.deployment).automountServiceAccountToken },
+  { name: "mount a token where nothing calls the API", policy: "k8s-api-token-only-for-api-clients", apply: (s) => (s.pod(k8s.deployment).automountServiceAccountToken = true) },
 ];
 
 function countsByPolicy(report: PolicyReport): Map<string, number> {
