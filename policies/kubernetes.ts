@@ -514,6 +514,45 @@ export const explicitServiceAccountToken: ResourceValidationPolicy = {
   }),
 };
 
+/** Why a NetworkPolicy peer admits everyone, or undefined when it is narrower. */
+function openPeer(peer: Props): string | undefined {
+  const ipBlock = record(peer.ipBlock);
+  if (str(ipBlock.cidr) === "0.0.0.0/0" || str(ipBlock.cidr) === "::/0") return `ipBlock ${str(ipBlock.cidr)} (every address)`;
+  const namespaces = peer.namespaceSelector === undefined ? undefined : record(peer.namespaceSelector);
+  const pods = peer.podSelector === undefined ? undefined : record(peer.podSelector);
+  const empty = (sel: Props | undefined) => sel !== undefined && Object.keys(record(sel.matchLabels)).length === 0 && list(sel.matchExpressions).length === 0;
+  if (empty(namespaces) && (pods === undefined || empty(pods))) return "namespaceSelector {} (every pod of every namespace)";
+  return undefined;
+}
+
+export const networkPolicyNotOpen: ResourceValidationPolicy = {
+  name: "k8s-network-policy-not-open",
+  description:
+    "No NetworkPolicy admits everyone: every ingress rule names its sources, no peer is every namespace or every " +
+    "address, and an egress rule to everywhere is limited to ports.",
+  enforcementLevel: "mandatory",
+  validateResource: forTypes([k8s.networkPolicy], (props, _args, reportViolation) => {
+    const spec = record(props.spec);
+    list(spec.ingress).forEach((r, i) => {
+      const rule = record(r);
+      const peers = list(rule.from);
+      if (peers.length === 0) reportViolation(`spec.ingress[${i}]: from is ${describe(rule.from)}; must name the sources it admits (unset admits every source)`);
+      peers.forEach((p, j) => {
+        const open = openPeer(record(p));
+        if (open) reportViolation(`spec.ingress[${i}].from[${j}]: ${open}; must name the sources it admits`);
+      });
+    });
+    list(spec.egress).forEach((r, i) => {
+      const rule = record(r);
+      const peers = list(rule.to);
+      const everywhere = peers.length === 0 ? "to is unset (every destination)" : peers.map((p) => openPeer(record(p))).find((x) => x !== undefined);
+      if (everywhere && list(rule.ports).length === 0) {
+        reportViolation(`spec.egress[${i}]: ${everywhere} on every port; must name its destinations or its ports`);
+      }
+    });
+  }),
+};
+
 /** A workload that talks to the Kubernetes API and so may mount a service account token. */
 export interface ApiClient {
   kind: string;
@@ -580,4 +619,5 @@ export const kubernetesPolicies: ResourceValidationPolicy[] = [
   configMapNoCredentials,
   explicitServiceAccountToken,
   apiTokenOnlyForApiClients,
+  networkPolicyNotOpen,
 ];

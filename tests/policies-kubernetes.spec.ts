@@ -289,6 +289,34 @@ describe("policies: Kubernetes workloads", () => {
     assert.deepEqual(await messages(policies.explicitServiceAccountToken, deployment()), []);
   });
 
+  describe("k8s-network-policy-not-open", () => {
+    const netpol = (spec: Json) => resource(k8s.networkPolicy, { kind: "NetworkPolicy", metadata: { name: "p", namespace: "monitoring" }, spec });
+    it("accepts named sources, and egress to every address on named ports only", async () => {
+      const ok = netpol({
+        podSelector: { matchLabels: { app: "grafana" } },
+        policyTypes: ["Ingress", "Egress"],
+        ingress: [{ from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "ingress-nginx" } }, podSelector: {} }], ports: [{ port: 3000 }] }],
+        egress: [{ to: [{ ipBlock: { cidr: "0.0.0.0/0" } }], ports: [{ protocol: "TCP", port: 443 }] }],
+      });
+      assert.deepEqual(await messages(policies.networkPolicyNotOpen, ok), []);
+    });
+    it("refuses an allow-all rule, every namespace, every address, and egress everywhere on every port", async () => {
+      const open = netpol({
+        podSelector: {},
+        policyTypes: ["Ingress", "Egress"],
+        ingress: [{}, { from: [{ namespaceSelector: {} }, { ipBlock: { cidr: "0.0.0.0/0" } }] }],
+        egress: [{}, { to: [{ namespaceSelector: {}, podSelector: {} }] }],
+      });
+      assert.deepEqual(await messages(policies.networkPolicyNotOpen, open), [
+        "spec.ingress[0]: from is unset; must name the sources it admits (unset admits every source)",
+        "spec.ingress[1].from[0]: namespaceSelector {} (every pod of every namespace); must name the sources it admits",
+        "spec.ingress[1].from[1]: ipBlock 0.0.0.0/0 (every address); must name the sources it admits",
+        "spec.egress[0]: to is unset (every destination) on every port; must name its destinations or its ports",
+        "spec.egress[1]: namespaceSelector {} (every pod of every namespace) on every port; must name its destinations or its ports",
+      ]);
+    });
+  });
+
   describe("k8s-api-token-only-for-api-clients", () => {
     const allowed = "StatefulSet monitoring/prometheus, DaemonSet tracing/otel-agent, DaemonSet log-agents/log-agent";
     it("refuses a token, set or left to the default, in a workload that does not call the API", async () => {

@@ -224,6 +224,26 @@ const mutations: Mutation[] = [
   },
   { name: "leave service account token mounting implicit", policy: "k8s-explicit-service-account-token", apply: (s) => delete s.pod(k8s.deployment).automountServiceAccountToken },
   { name: "mount a token where nothing calls the API", policy: "k8s-api-token-only-for-api-clients", apply: (s) => (s.pod(k8s.deployment).automountServiceAccountToken = true) },
+  {
+    name: "add an allow-all NetworkPolicy beside default-deny",
+    policy: "k8s-network-policy-not-open",
+    apply: (s) => {
+      const deny = s.find(k8s.networkPolicy, (r) => r.inputs.metadata.name === "default-deny");
+      const allowAll = structuredClone(deny);
+      allowAll.name = "allow-all";
+      allowAll.inputs.metadata.name = "allow-all";
+      allowAll.inputs.spec = { podSelector: {}, policyTypes: ["Ingress", "Egress"], ingress: [{}], egress: [{}] };
+      s.resources.push(allowAll);
+    },
+  },
+  {
+    name: "open a workload's ingress to every namespace",
+    policy: "k8s-network-policy-not-open",
+    apply: (s) => {
+      const policy = s.find(k8s.networkPolicy, (r) => (r.inputs.spec.ingress ?? []).length > 0);
+      policy.inputs.spec.ingress[0].from = [{ namespaceSelector: {} }];
+    },
+  },
 ];
 
 function countsByPolicy(report: PolicyReport): Map<string, number> {
