@@ -27,6 +27,11 @@ function workloadOf(props: Props, args: ResourceValidationArgs): { kind: string;
   };
 }
 
+/** Whether an allow-list entry names this workload. */
+function isWorkload(entry: { kind: string; namespace: string; name: string }, w: { kind: string; namespace: string; name: string }): boolean {
+  return entry.kind === w.kind && entry.namespace === w.namespace && entry.name === w.name;
+}
+
 export interface ChownContainer {
   kind: string;
   namespace: string;
@@ -57,8 +62,7 @@ const chownContainersSchema: PolicyConfigSchema = {
 function isChownContainer(props: Props, args: ResourceValidationArgs, where: string, container: Props): boolean {
   const { chownContainers } = configWithDefaults<{ chownContainers: ChownContainer[] }>(chownContainersSchema, args);
   const w = workloadOf(props, args);
-  return where.includes(".initContainers[") && chownContainers.some((a) =>
-    a.kind === w.kind && a.namespace === w.namespace && a.name === w.name && a.container === str(container.name));
+  return where.includes(".initContainers[") && chownContainers.some((a) => isWorkload(a, w) && a.container === str(container.name));
 }
 
 export const runAsNonRoot: ResourceValidationPolicy = {
@@ -236,8 +240,9 @@ export const hostPathAllowList: ResourceValidationPolicy = {
   configSchema: hostPathSchema,
   validateResource: forWorkloads((pod, props, args, reportViolation) => {
     const { allowList } = configWithDefaults<HostPathConfig>(hostPathSchema, args);
-    const { kind, namespace, name } = workloadOf(props, args);
-    const allowance = allowList.find((a) => a.kind === kind && a.namespace === namespace && a.name === name);
+    const w = workloadOf(props, args);
+    const { kind, namespace, name } = w;
+    const allowance = allowList.find((a) => isWorkload(a, w));
     const writable = allowance?.writablePaths ?? [];
     const readOnlyHostVolumes = new Set<string>();
     list(pod.spec.volumes).forEach((v, i) => {
@@ -589,7 +594,7 @@ export const apiTokenOnlyForApiClients: ResourceValidationPolicy = {
   validateResource: forWorkloads((pod, props, args, reportViolation) => {
     const { apiClients } = configWithDefaults<{ apiClients: ApiClient[] }>(apiClientsSchema, args);
     const w = workloadOf(props, args);
-    if (apiClients.some((a) => a.kind === w.kind && a.namespace === w.namespace && a.name === w.name)) return;
+    if (apiClients.some((a) => isWorkload(a, w))) return;
     const value = pod.spec.automountServiceAccountToken;
     if (value !== false) {
       reportViolation(
