@@ -1,11 +1,11 @@
 import { strict as assert } from "assert";
-import { execFile, spawn, type ChildProcess } from "node:child_process";
-import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { execFile } from "node:child_process";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { createServer as createHttpServer, type Server } from "node:http";
 import { createServer as createHttpsServer, type Server as HttpsServer } from "node:https";
 import { connect, type AddressInfo, type Socket } from "node:net";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { promisify } from "node:util";
 import { parse } from "yaml";
 import { validateStackConfig, type StackConfig } from "../config";
@@ -17,8 +17,8 @@ import { selectorLabels } from "../components/k8s/labels";
 import { namespaceOf, topology } from "../components/topology";
 import { buildRuleFiles, componentJobs, kubeletJob, serviceKeys, toGoYaml, type AlertingRule } from "../rules";
 import type { ComponentKey } from "../rules/jobs";
-import { freeLoopbackPort, promtoolCheckConfig } from "./support/prom-tools";
-import { toolchainBinary } from "../toolchain/paths";
+import { promtoolCheckConfig, startPrometheus, type RunningPrometheus } from "./support/prom-tools";
+import { eventually } from "../toolchain/run";
 import { stackValues } from "./support/harness";
 
 /** Files that exist only in the Prometheus pod, and where the locally checked copy finds stand-ins for them. */
@@ -352,17 +352,6 @@ async function getJson(url: string): Promise<any> {
   return ((await response.json()) as { data: unknown }).data;
 }
 
-/** Polls `probe` every 100 ms until it returns a value, or fails after `ms` naming what was awaited. */
-async function eventually<T>(what: string, ms: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
 describe("kubelet job under the deployed Prometheus, against fake kubelets over TLS", function () {
   this.timeout(30_000);
   const c = validateStackConfig(stackValues("staging"));
@@ -372,9 +361,8 @@ describe("kubelet job under the deployed Prometheus, against fake kubelets over 
   const dialled = new Set<string>();
   const kubeletRequests: { path?: string; authorization?: string }[] = [];
   let workDir = "";
-  let prometheus: ChildProcess | undefined;
+  let prometheus: RunningPrometheus | undefined;
   let url = "";
-  let log = "";
 
   before(async function () {
     workDir = await mkdtemp(join(tmpdir(), "prometheus-kubelet-"));
@@ -437,36 +425,12 @@ describe("kubelet job under the deployed Prometheus, against fake kubelets over 
       );
     files["targets/kubelet.json"] = discovered(fakeNodes);
     files["targets/kubelet-skip-verify.json"] = discovered(fakeNodes.filter((n) => n.cert === "self-signed"));
-    for (const [path, content] of Object.entries({ ...files, ...ruleFilesFor(c), "prometheus.yml": toGoYaml(config) })) {
-      await mkdir(dirname(join(workDir, path)), { recursive: true });
-      await writeFile(join(workDir, path), content);
-    }
-
-    const port = await freeLoopbackPort();
-    url = `http://127.0.0.1:${port}`;
-    prometheus = spawn(toolchainBinary("prometheus"), [
-      "--config.file=prometheus.yml",
-      `--storage.tsdb.path=${join(workDir, "data")}`,
-      `--web.listen-address=127.0.0.1:${port}`,
-    ], { cwd: workDir, stdio: ["ignore", "ignore", "pipe"] });
-    // Should mocha exit without running `after` (interrupted), the server must not outlive it.
-    process.once("exit", () => prometheus?.kill("SIGKILL"));
-    prometheus.stderr!.setEncoding("utf8").on("data", (chunk: string) => (log += chunk));
-    const started = await eventually(`prometheus ready on ${url}`, 15_000, async () => {
-      if (prometheus!.exitCode !== null) return "exited";
-      return (await fetch(`${url}/-/ready`)).ok ? "ready" : undefined;
-    }).catch((e: Error) => e.message);
-    assert.equal(started, "ready", log);
+    prometheus = await startPrometheus(workDir, { ...files, ...ruleFilesFor(c), "prometheus.yml": toGoYaml(config) });
+    url = prometheus.url;
   });
 
   after(async function () {
-    if (prometheus && prometheus.exitCode === null && prometheus.signalCode === null) {
-      const exited = new Promise((resolve) => prometheus!.once("exit", resolve));
-      prometheus.kill("SIGTERM");
-      const timer = setTimeout(() => prometheus!.kill("SIGKILL"), 5_000);
-      await exited;
-      clearTimeout(timer);
-    }
+    await prometheus?.stop();
     for (const s of sockets) s.destroy();
     await Promise.all(servers.map((s) => new Promise((resolve) => (s.closeAllConnections(), s.close(resolve)))));
     if (workDir) await rm(workDir, { recursive: true, force: true });
@@ -536,15 +500,10 @@ for (const stack of ["staging", "prod"] as const) {
     this.timeout(60_000);
     const c = validateStackConfig(stackValues(stack));
     let workDir = "";
-    let prometheus: ChildProcess | undefined;
-    let log = "";
+    let prometheus: RunningPrometheus | undefined;
 
     after(async () => {
-      if (prometheus && prometheus.exitCode === null && prometheus.signalCode === null) {
-        const exited = new Promise((resolve) => prometheus!.once("exit", resolve));
-        prometheus.kill("SIGTERM");
-        await exited;
-      }
+      await prometheus?.stop();
       if (workDir) await rm(workDir, { recursive: true, force: true });
     });
 
@@ -552,28 +511,19 @@ for (const stack of ["staging", "prod"] as const) {
       workDir = await mkdtemp(join(tmpdir(), "prometheus-rules-"));
       const { config, files } = forLocalRun(toGoYaml(buildPrometheusConfig(c)));
       config.global = { ...config.global, evaluation_interval: "1s" };
-      for (const [path, content] of Object.entries({ ...files, ...ruleFilesFor(c), "prometheus.yml": toGoYaml(config) })) {
-        await mkdir(dirname(join(workDir, path)), { recursive: true });
-        await writeFile(join(workDir, path), content);
-      }
-      const port = await freeLoopbackPort();
-      const url = `http://127.0.0.1:${port}`;
-      prometheus = spawn(toolchainBinary("prometheus"), [
-        "--config.file=prometheus.yml", `--storage.tsdb.path=${join(workDir, "data")}`, `--web.listen-address=127.0.0.1:${port}`,
-      ], { cwd: workDir, stdio: ["ignore", "ignore", "pipe"] });
-      process.once("exit", () => prometheus?.kill("SIGKILL"));
-      prometheus.stderr!.setEncoding("utf8").on("data", (chunk: string) => (log += chunk));
+      prometheus = await startPrometheus(workDir, { ...files, ...ruleFilesFor(c), "prometheus.yml": toGoYaml(config) });
+      const { url } = prometheus;
 
       const expected = Object.values(ruleFileSet(c)).flatMap((f) => f.groups.map((g) => [g.name, g.rules.length] as const));
       const groups = await eventually("every rule of every group to be evaluated once", 30_000, async () => {
         const { groups: loaded } = await getJson(`${url}/api/v1/rules`);
         const all = loaded as { name: string; rules: { name: string; health: string; lastError?: string; lastEvaluation: string }[] }[];
         return all.length === expected.length && all.every((g) => g.rules.every((r) => !r.lastEvaluation.startsWith("0001-"))) ? all : undefined;
-      }).catch((e: Error) => assert.fail(`${e.message}\n${log}`));
+      }).catch((e: Error) => assert.fail(`${e.message}\n${prometheus!.logs()}`));
       assert.deepEqual(groups.map((g) => [g.name, g.rules.length]).sort(), [...expected].sort());
       const unhealthy = groups.flatMap((g) => g.rules.filter((r) => r.health !== "ok" || r.lastError).map((r) => `${g.name}/${r.name}: ${r.health} ${r.lastError ?? ""}`));
       assert.deepEqual(unhealthy, []);
-      assert.doesNotMatch(log, /level=(ERROR|WARN)[^\n]*(rule|Rule)/);
+      assert.doesNotMatch(prometheus.logs(), /level=(ERROR|WARN)[^\n]*(rule|Rule)/);
     });
   });
 }

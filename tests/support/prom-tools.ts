@@ -3,12 +3,13 @@
  * against generated documents. Every helper writes into a fresh temp dir, runs the tool there and removes
  * the dir afterwards. A missing binary is an error saying how to build it, never a skipped test.
  */
-import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { execFile } from "node:child_process";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { toGoYaml } from "../../rules/yaml";
 import { toolchainBinary } from "../../toolchain/paths";
+import { freePort as freeLoopbackPort, eventually, startPeer } from "../../toolchain/run";
 
 /** Exit code and output of one tool run. */
 export interface ToolResult {
@@ -133,7 +134,6 @@ export async function amtoolRoutesTest(
 }
 
 export { freePort as freeLoopbackPort } from "../../toolchain/run";
-import { freePort as freeLoopbackPort } from "../../toolchain/run";
 
 /** A running Alertmanager started by {@link startAlertmanager}. */
 export interface RunningAlertmanager {
@@ -147,11 +147,6 @@ export interface RunningAlertmanager {
   stop(): Promise<void>;
 }
 
-const liveProcesses = new Set<ChildProcess>();
-process.once("exit", () => {
-  for (const child of liveProcesses) child.kill("SIGKILL");
-});
-
 /**
  * Starts a real Alertmanager on a free loopback port with gossip disabled and waits until `/-/ready` answers; any
  * warning or error it logs while starting fails the start.
@@ -162,7 +157,6 @@ export async function startAlertmanager(
   config: Document | ((workDir: string) => Document),
   options: { files?: Record<string, Document>; readyTimeoutMs?: number; dataRetention?: string } = {},
 ): Promise<RunningAlertmanager> {
-  const binary = toolchainBinary("alertmanager");
   const workDir = await mkdtemp(join(tmpdir(), "alertmanager-"));
   const port = await freeLoopbackPort();
   const url = `http://127.0.0.1:${port}`;
@@ -171,52 +165,59 @@ export async function startAlertmanager(
     "alertmanager.yml": typeof config === "function" ? config(workDir) : config,
   });
   await mkdir(join(workDir, "data"));
-
-  const child = spawn(binary, [
+  const peer = startPeer("alertmanager", "alertmanager", [
     `--config.file=${join(workDir, "alertmanager.yml")}`,
     `--storage.path=${join(workDir, "data")}`,
     `--web.listen-address=127.0.0.1:${port}`,
     "--cluster.listen-address=",
     `--web.external-url=${url}`,
     ...(options.dataRetention ? [`--data.retention=${options.dataRetention}`] : []),
-  ], { cwd: workDir, stdio: ["ignore", "ignore", "pipe"] });
-  liveProcesses.add(child);
-  let log = "";
-  child.stderr?.setEncoding("utf8").on("data", (chunk: string) => { log += chunk; });
-  const exited = new Promise<void>((resolve) => child.once("exit", () => { liveProcesses.delete(child); resolve(); }));
-
+  ], { cwd: workDir });
   const stop = async (): Promise<void> => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill("SIGTERM");
-      const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);
-      await exited;
-      clearTimeout(timer);
-    }
+    await peer.stop(5_000);
     await rm(workDir, { recursive: true, force: true });
   };
-
-  const deadline = Date.now() + (options.readyTimeoutMs ?? 15_000);
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null || child.signalCode !== null) {
-      await stop();
-      throw new Error(`alertmanager exited before it was ready (code ${child.exitCode}):\n${log}`);
-    }
-    try {
-      const response = await fetch(`${url}/-/ready`);
-      if (response.ok) {
-        // A warning at start is a setting the deployed release reads differently from what we meant.
-        const warnings = log.split("\n").filter((l) => /level=(WARN|ERROR)/.test(l));
-        if (warnings.length > 0) {
-          await stop();
-          throw new Error(`alertmanager warned at start:\n${warnings.join("\n")}`);
-        }
-        return { url, workDir, logs: () => log, stop };
-      }
-    } catch {
-      // Not listening yet.
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
+  try {
+    await eventually(`alertmanager ready on ${url}`, options.readyTimeoutMs ?? 15_000, async () => ((await fetch(`${url}/-/ready`)).ok ? true : undefined), [peer]);
+  } catch (e) {
+    await stop();
+    throw new Error(`${(e as Error).message}\n${peer.logs()}`);
   }
-  await stop();
-  throw new Error(`alertmanager on ${url} was not ready within ${options.readyTimeoutMs ?? 15_000} ms:\n${log}`);
+  // A warning at start is a setting the deployed release reads differently from what we meant.
+  const warnings = peer.logs().split("\n").filter((l) => /level=(WARN|ERROR)/.test(l));
+  if (warnings.length > 0) {
+    await stop();
+    throw new Error(`alertmanager warned at start:\n${warnings.join("\n")}`);
+  }
+  return { url, workDir, logs: () => peer.logs(), stop };
+}
+
+/** A running Prometheus started by {@link startPrometheus}. */
+export interface RunningPrometheus {
+  /** Base URL without trailing slash. */
+  url: string;
+  /** Everything the process logged so far. */
+  logs(): string;
+  /** Stops the process and waits for it to exit (the caller owns the work dir). */
+  stop(): Promise<void>;
+}
+
+/**
+ * Writes `files` (prometheus.yml and what it names, relative to `workDir`) and starts the deployed Prometheus there on
+ * a free loopback port; resolves once `/-/ready` answers, fails with its log if it exits or never gets ready.
+ */
+export async function startPrometheus(workDir: string, files: Record<string, Document>): Promise<RunningPrometheus> {
+  await writeFiles(workDir, files);
+  const port = await freeLoopbackPort();
+  const url = `http://127.0.0.1:${port}`;
+  const peer = startPeer("prometheus", "prometheus", [
+    "--config.file=prometheus.yml", `--storage.tsdb.path=${join(workDir, "data")}`, `--web.listen-address=127.0.0.1:${port}`,
+  ], { cwd: workDir });
+  try {
+    await eventually(`prometheus ready on ${url}`, 15_000, async () => ((await fetch(`${url}/-/ready`)).ok ? true : undefined), [peer]);
+  } catch (e) {
+    await peer.stop();
+    throw new Error(`${(e as Error).message}\n${peer.logs()}`);
+  }
+  return { url, logs: () => peer.logs(), stop: () => peer.stop(5_000) };
 }
