@@ -42,6 +42,9 @@ export const secretKeys = Object.keys(secretsSchema.shape) as (keyof StackSecret
 
 /** Invariants that span sections. Section-local ones live with their section. */
 function crossSectionInvariants(c: z.output<z.ZodObject<typeof platformShape>> & Record<string, any>, ctx: z.RefinementCtx) {
+  if (c.environment === "prod" && c.protectData === false) {
+    ctx.addIssue({ code: "custom", path: ["protectData"], input: false, message: "true or unset: prod data is always protected" });
+  }
   const usesAws = awsStores(c as never).length > 0;
   if (usesAws) {
     for (const key of ["oidcProviderArn", "oidcProviderUrl"] as const) {

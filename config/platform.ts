@@ -104,6 +104,11 @@ export const ingress = z.strictObject({
 
 export const platformShape = {
   environment: z.enum(environments),
+  /**
+   * Marks every resource that holds data (volumes' StatefulSets, namespaces, buckets, keys, databases) `protect`, so
+   * `pulumi destroy` or a replacement stops before it. Always on in prod; opt in elsewhere (e.g. a shared staging).
+   */
+  protectData: z.boolean().optional(),
   cluster,
   namespaces,
   storageClass,

@@ -48,7 +48,7 @@ describe("stack config validation", () => {
       title: "a misspelt top-level key",
       edit: (v) => (v.monitorng = {}),
       expect: [
-        "- monitorng: got {}; allowed: one of the keys environment, cluster, namespaces, storageClass, network, ingress, monitoring, tracing, logging, archive, alerting",
+        "- monitorng: got {}; allowed: one of the keys environment, protectData, cluster, namespaces, storageClass, network, ingress, monitoring, tracing, logging, archive, alerting",
       ],
     },
     {
@@ -144,6 +144,11 @@ describe("stack config validation", () => {
       title: "two UIs on one host",
       edit: (v) => (v.ingress.hosts.prometheus = v.ingress.hosts.grafana),
       expect: ['- ingress.hosts.prometheus: got "grafana.sigma-platform.example"; allowed: a host distinct from ingress.hosts.grafana'],
+    },
+    {
+      title: "unprotected data in prod",
+      edit: (v) => (v.protectData = false),
+      expect: ["- protectData: got false; allowed: true or unset: prod data is always protected"],
     },
     {
       title: "an unknown ingress auth mode",

@@ -77,6 +77,16 @@ describe("platform baseline", () => {
     assert.strictEqual(prod.recordOf("StorageClass", "gp3-encrypted").options.protect, true);
   });
 
+  it("protects the data of any environment with protectData", async () => {
+    const local = await renderWith("local", (v) => (v.protectData = true));
+    for (const ns of Object.values(roles)) assert.strictEqual(local.recordOf("Namespace", ns).options.protect, true, `namespace ${ns}`);
+    for (const name of ["prometheus", "alertmanager", "grafana", "jaeger-collector"]) {
+      assert.strictEqual(local.recordOf("StatefulSet", name).options.protect, true, name);
+    }
+    const unset = await renderStack("local");
+    assert.strictEqual(unset.recordOf("Namespace", "monitoring").options.protect, false);
+  });
+
   it("names namespaces from config", async () => {
     const r = await renderWith("staging", (v) => (v.namespaces = { monitoring: "obs-monitoring" }));
     assert.strictEqual(r.object("Namespace", "obs-monitoring").metadata.labels["pod-security.kubernetes.io/enforce"], "restricted");

@@ -1,11 +1,16 @@
 import * as pulumi from "@pulumi/pulumi";
-import type { Environment } from "../../config/platform";
+import type { StackConfig } from "../../config";
+
+/** Whether the stack protects the resources that hold data: `protectData`, on by default (and always) in prod. */
+export function protectsData(c: Pick<StackConfig, "environment" | "protectData">): boolean {
+  return c.protectData ?? c.environment === "prod";
+}
 
 /**
- * Options for a resource that holds data (volumes, buckets, keys, databases, the namespaces that own PVCs). In prod it
- * is protected, so `pulumi destroy` or an accidental replacement stops instead of dropping data; elsewhere it is not,
- * so test stacks can be torn down.
+ * Options for a resource that holds data (volumes, buckets, keys, databases, the namespaces that own PVCs). When the
+ * stack protects data, `pulumi destroy` or an accidental replacement stops instead of dropping it; otherwise (local
+ * and test stacks by default) the stack can be torn down.
  */
-export function dataProtection(environment: Environment, parent: pulumi.Resource): pulumi.CustomResourceOptions {
-  return environment === "prod" ? { parent, protect: true } : { parent };
+export function dataProtection(c: Pick<StackConfig, "environment" | "protectData">, parent: pulumi.Resource): pulumi.CustomResourceOptions {
+  return protectsData(c) ? { parent, protect: true } : { parent };
 }

@@ -88,7 +88,7 @@ export function grafanaDatabaseResources(name: string, c: StackConfig, db: Postg
   const identifier = databaseIdentifier(c);
   const tags = { Name: identifier, component: "grafana" };
   // Letters and digits only: RDS refuses '/', '@', '"' and spaces, and nothing in a URL or env var needs quoting.
-  const password = new RandomPassword(`${name}-password`, { length: 40, special: false }, dataProtection(c.environment, parent));
+  const password = new RandomPassword(`${name}-password`, { length: 40, special: false }, dataProtection(c, parent));
   const subnetGroup = new SubnetGroup(`${name}-subnets`, { name: identifier, subnetIds: db.subnetIds, tags }, { parent });
   const parameterGroup = new ParameterGroup(
     `${name}-params`,
@@ -111,7 +111,7 @@ export function grafanaDatabaseResources(name: string, c: StackConfig, db: Postg
       }),
       tags,
     },
-    dataProtection(c.environment, parent),
+    dataProtection(c, parent),
   );
   return {
     instance,

@@ -39,7 +39,7 @@ export class MonitoringCore extends pulumi.ComponentResource {
     const c = args.config;
     const namespace = c.namespaces.monitoring;
     const child = { parent: this };
-    const keep = dataProtection(c.environment, this);
+    const keep = dataProtection(c, this);
     const m = c.monitoring;
 
     // Prometheus

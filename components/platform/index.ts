@@ -67,7 +67,7 @@ export class Platform extends pulumi.ComponentResource {
             labels: { ...podSecurityLabels(role), "app.kubernetes.io/part-of": partOf, "observability.sigma.dev/tier": role },
           },
         },
-        dataProtection(c.environment, this),
+        dataProtection(c, this),
       );
       namespaces[role] = ns.metadata.name;
       this.baselinePolicies(`${name}-${role}`, c, ns);
@@ -92,7 +92,7 @@ export class Platform extends pulumi.ComponentResource {
         volumeBindingMode: "WaitForFirstConsumer",
         allowVolumeExpansion: true,
       },
-      dataProtection(c.environment, this),
+      dataProtection(c, this),
     );
 
     this.namespaces = namespaces;

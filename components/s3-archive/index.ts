@@ -47,7 +47,7 @@ export class S3Archive extends pulumi.ComponentResource {
     const c = args.config;
     const a = args.archive;
     const prod = c.environment === "prod";
-    const keep = dataProtection(c.environment, this);
+    const keep = dataProtection(c, this);
     const child = { parent: this };
 
     const key = new kms.Key(

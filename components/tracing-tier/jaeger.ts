@@ -233,7 +233,7 @@ export function buildJaeger(name: string, { c, store, storageClassName }: Jaeger
         serviceName: collector.id.instance,
         claims: [{ name: "badger", size: j.storage.storage, storageClassName }],
       }),
-      { ...dataProtection(c.environment, parent), dependsOn: [serviceAccount] },
+      { ...dataProtection(c, parent), dependsOn: [serviceAccount] },
     );
   } else {
     new k8s.apps.v1.Deployment(

@@ -52,7 +52,7 @@ export interface OpenSearchStore {
  * ServiceAccount (fine-grained access control maps that role as the master user; no internal users, no anonymous access).
  */
 export function buildOpenSearch(name: string, c: StackConfig, store: OpenSearchStorage, parent: pulumi.Resource): OpenSearchStore {
-  const protect = dataProtection(c.environment, parent);
+  const protect = dataProtection(c, parent);
   const tags = { "observability.sigma.dev/tier": "tracing" };
   const { oidcProviderArn, oidcProviderUrl } = c.cluster;
   if (!oidcProviderArn || !oidcProviderUrl) {
