@@ -1,12 +1,15 @@
 /**
  * `npm run bench`: times a cold render of each stack (a fresh process per run) and, in the same run, the bare import
- * of the Pulumi SDKs (the floor), and prints the medians, their ratio and peak memory. A benchmark, not a test: it
- * prints figures and fails only if a run fails.
+ * of the Pulumi SDKs (the floor), and prints the medians, their ratio and peak memory. Then the real engine
+ * (bench/engine.ts): preview and up of the local stack against a real API server, against the preview of a
+ * one-resource program. A benchmark, not a test: it prints figures and fails only if a run fails.
  */
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { buildToolchain } from "../toolchain";
+import { benchEngine } from "./bench/engine";
 import { defaultProjectDir, stackNames } from "./synth";
 
 const runs = Number(process.env.BENCH_RUNS ?? 5);
@@ -37,7 +40,7 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
-function main() {
+async function main() {
   const out = fs.mkdtempSync(path.join(os.tmpdir(), "bench-render-"));
   const targets: [string, string, string[]][] = [
     ["SDK import (floor)", path.join(__dirname, "bench", "floor.ts"), []],
@@ -62,4 +65,14 @@ function main() {
   }
 }
 
-main();
+main()
+  .then(async () => {
+    console.log("");
+    // The engine's peers (Pulumi CLI, Kubernetes provider, control plane, kwok): built once, then a no-op.
+    await buildToolchain(["engine"]);
+    await benchEngine(Math.min(runs, 3));
+  })
+  .catch((e: unknown) => {
+    console.error(e instanceof Error ? e.message : e);
+    process.exit(1);
+  });

@@ -1,5 +1,6 @@
 /**
- * `npm run release -- --stack <name> [--yes] [--allow-data-loss] [--allow-unevaluated-policies] [--policy-pack <dir>]`:
+ * `npm run release -- --stack <name> [--yes] [--allow-data-loss] [--allow-unevaluated-policies] [--policy-pack <dir>]
+ *  [--policy-pack-config <file>]`:
  * the pipeline's release step, driven through the Pulumi Automation API (it shells out to the `pulumi` CLI, which
  * must be logged in; the stack must exist).
  *
@@ -11,6 +12,7 @@
  *    constrained to the saved plan.
  */
 import { mkdtempSync } from "fs";
+import type { Stack } from "@pulumi/pulumi/automation";
 import { tmpdir } from "os";
 import * as path from "path";
 import { ConfigError, validateStackConfig } from "../config";
@@ -91,7 +93,9 @@ export function decide(
   for (const s of lossy) {
     if (seen.has(s.urn)) continue;
     seen.add(s.urn);
-    if (!opts.allowDataLoss) reasons.push(`${s.op} of ${s.urn} would destroy data; rerun with --allow-data-loss if that is intended`);
+    // A replacement shows as create-replacement, replace and delete-replaced steps of one resource: name it once.
+    const what = s.op === "delete" ? "delete" : "replace";
+    if (!opts.allowDataLoss) reasons.push(`${what} of ${s.urn} would destroy data; rerun with --allow-data-loss if that is intended`);
   }
   return { proceed: reasons.length === 0, reasons };
 }
@@ -135,15 +139,17 @@ export async function release(engine: ReleaseEngine, o: ReleaseOptions): Promise
 }
 
 /**
- * The real engine: a local workspace on this project, previews and updates with the policy pack. The stack must
- * exist (a misspelt name must not create an empty stack whose preview is all creates), and the update is bound to
- * the previewed plan: if anything differs from what was reviewed (edited config, drift, a concurrent run), the CLI
- * stops the update instead of applying it.
+ * The real engine for a stack: previews and updates with the policy pack, through the Automation API. The update is
+ * bound to the previewed plan: if anything differs from what was reviewed (edited config, drift, a concurrent run),
+ * the CLI stops the update instead of applying it. Any stack works: the project's own (`projectStack`) or an inline
+ * program's (the engine end-to-end suite).
  */
-export async function automationEngine(stack: string, policyPack: string, projectDir = defaultProjectDir): Promise<ReleaseEngine> {
-  const { LocalWorkspace } = await import("@pulumi/pulumi/automation/index.js");
-  const s = await LocalWorkspace.selectStack({ stackName: stack, workDir: projectDir });
-  const policyPacks = [path.resolve(projectDir, policyPack)];
+export function automationEngine(
+  s: Stack,
+  policy: { policyPacks: string[]; policyPackConfigs?: string[] },
+  log: (text: string) => void = (t) => process.stdout.write(t),
+): ReleaseEngine {
+  const { policyPacks, policyPackConfigs = [] } = policy;
   const plan = path.join(mkdtempSync(path.join(tmpdir(), "release-")), "plan.json");
   return {
     async preview() {
@@ -151,6 +157,7 @@ export async function automationEngine(stack: string, policyPack: string, projec
       const policy: PolicyFinding[] = [];
       await s.preview({
         policyPacks,
+        policyPackConfigs,
         plan,
         onEvent: (e) => {
           if (e.resourcePreEvent) steps.push({ op: e.resourcePreEvent.metadata.op, urn: e.resourcePreEvent.metadata.urn, type: e.resourcePreEvent.metadata.type });
@@ -166,23 +173,37 @@ export async function automationEngine(stack: string, policyPack: string, projec
     },
     async up() {
       const controller = new AbortController();
-      process.once("SIGINT", () => controller.abort());
-      const r = await s.up({ policyPacks, plan, onOutput: (line) => process.stdout.write(line), signal: controller.signal });
-      return { outputs: Object.fromEntries(Object.entries(r.outputs).map(([k, v]) => [k, v.secret ? "[secret]" : v.value])) };
+      const abort = () => controller.abort();
+      process.once("SIGINT", abort);
+      try {
+        const r = await s.up({ policyPacks, policyPackConfigs, plan, onOutput: log, signal: controller.signal });
+        return { outputs: Object.fromEntries(Object.entries(r.outputs).map(([k, v]) => [k, v.secret ? "[secret]" : v.value])) };
+      } finally {
+        process.removeListener("SIGINT", abort);
+      }
     },
   };
 }
 
-export function parseReleaseArgs(argv: string[]): ReleaseOptions & { policyPack: string } {
-  const o = { stack: "", apply: false, allowDataLoss: false, allowUnevaluated: false, policyPack: "policies" };
+/** The project's stack `name` (it must exist: a misspelt name must not create an empty stack whose preview is all creates). */
+export async function projectStack(name: string, projectDir = defaultProjectDir): Promise<Stack> {
+  const { LocalWorkspace } = await import("@pulumi/pulumi/automation/index.js");
+  return LocalWorkspace.selectStack({ stackName: name, workDir: projectDir });
+}
+
+export function parseReleaseArgs(argv: string[]): ReleaseOptions & { policyPack: string; policyPackConfig?: string } {
+  const o: ReleaseOptions & { policyPack: string; policyPackConfig?: string } = {
+    stack: "", apply: false, allowDataLoss: false, allowUnevaluated: false, policyPack: "policies",
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === "--yes") o.apply = true;
     else if (a === "--allow-data-loss") o.allowDataLoss = true;
     else if (a === "--allow-unevaluated-policies") o.allowUnevaluated = true;
-    else if ((a === "--stack" || a === "--policy-pack") && argv[i + 1] && !argv[i + 1].startsWith("--")) {
+    else if (["--stack", "--policy-pack", "--policy-pack-config"].includes(a) && argv[i + 1] && !argv[i + 1].startsWith("--")) {
       if (a === "--stack") o.stack = argv[++i];
-      else o.policyPack = argv[++i];
+      else if (a === "--policy-pack") o.policyPack = argv[++i];
+      else o.policyPackConfig = argv[++i];
     } else throw new Error(`release: unknown or incomplete argument "${a}"`);
   }
   if (!o.stack) throw new Error("release: --stack <name> is required");
@@ -192,7 +213,11 @@ export function parseReleaseArgs(argv: string[]): ReleaseOptions & { policyPack:
 if (require.main === module) {
   (async () => {
     const o = parseReleaseArgs(process.argv.slice(2));
-    return release(await automationEngine(o.stack, o.policyPack), o);
+    const policy = {
+      policyPacks: [path.resolve(defaultProjectDir, o.policyPack)],
+      policyPackConfigs: o.policyPackConfig ? [path.resolve(o.policyPackConfig)] : [],
+    };
+    return release(automationEngine(await projectStack(o.stack), policy), o);
   })().then(
     (code) => process.exit(code),
     (e) => {

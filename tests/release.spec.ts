@@ -69,6 +69,11 @@ describe("release (Automation API driver)", () => {
       "replace of urn:pulumi:prod::sigma-observability::aws:s3/bucket:Bucket::loki would destroy data; rerun with --allow-data-loss if that is intended",
     ]);
     assert.strictEqual(decide(plan, { allowDataLoss: true }).proceed, true);
+    // The engine plans a create-before-delete replacement as create-replacement, replace, delete-replaced.
+    const createFirst = ["create-replacement", "replace", "delete-replaced"].map((op) => step(op, "kubernetes:core/v1:Namespace", "logging"));
+    assert.deepStrictEqual(decide({ steps: createFirst, policy: [] }, { allowDataLoss: false }).reasons, [
+      "replace of urn:pulumi:prod::sigma-observability::kubernetes:core/v1:Namespace::logging would destroy data; rerun with --allow-data-loss if that is intended",
+    ]);
     const engine = new FakeEngine(plan);
     assert.strictEqual(await release(engine, { stack: "prod", apply: true, allowDataLoss: false, log: () => undefined }), 1);
     assert.strictEqual(engine.ups, 0);
@@ -99,6 +104,8 @@ describe("release (Automation API driver)", () => {
       policyPack: "policies",
     });
     assert.strictEqual(parseReleaseArgs(["--stack", "prod", "--allow-unevaluated-policies"]).allowUnevaluated, true);
+    assert.strictEqual(parseReleaseArgs(["--stack", "local", "--policy-pack-config", "prod-rules.json"]).policyPackConfig, "prod-rules.json");
+    assert.throws(() => parseReleaseArgs(["--stack", "local", "--policy-pack-config"]), /incomplete argument "--policy-pack-config"/);
     assert.throws(() => parseReleaseArgs(["--yes"]), /--stack <name> is required/);
     assert.throws(() => parseReleaseArgs(["--stack"]), /unknown or incomplete argument "--stack"/);
   });

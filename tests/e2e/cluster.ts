@@ -213,3 +213,73 @@ export async function applyAll(cluster: Cluster, objects: Record<string, any>[])
   }
   return applied;
 }
+
+/**
+ * Stands in for the storage a real local cluster provides: each StorageClass the StatefulSets' claim templates name,
+ * as a no-provisioner class, and one volume reserved (claimRef) for each claim the StatefulSets will make. Those that
+ * exist already are kept, so a changed stack can be provisioned again.
+ */
+export async function provisionVolumes(cluster: Cluster, objects: Record<string, any>[]): Promise<void> {
+  const claims = objects.filter((o) => o.kind === "StatefulSet").flatMap((s) =>
+    (s.spec.volumeClaimTemplates ?? []).flatMap((t: any) =>
+      Array.from({ length: s.spec.replicas }, (_, i) => ({ name: `${t.metadata.name}-${s.metadata.name}-${i}`, namespace: s.metadata.namespace, template: t }))));
+  for (const name of new Set(claims.map((c) => c.template.spec.storageClassName))) {
+    const r = await cluster.api("POST", "/apis/storage.k8s.io/v1/storageclasses", {
+      apiVersion: "storage.k8s.io/v1", kind: "StorageClass", metadata: { name },
+      provisioner: "kubernetes.io/no-provisioner", volumeBindingMode: "WaitForFirstConsumer",
+    });
+    assert.ok(r.status === 201 || r.status === 409, JSON.stringify(r.body));
+  }
+  for (const c of claims) {
+    const r = await cluster.api("POST", "/api/v1/persistentvolumes", {
+      apiVersion: "v1", kind: "PersistentVolume", metadata: { name: `pv-${c.namespace}-${c.name}` },
+      spec: {
+        // Room for a claim template that grows later (a replaced StatefulSet keeps its claims).
+        capacity: { storage: "100Gi" },
+        accessModes: c.template.spec.accessModes,
+        storageClassName: c.template.spec.storageClassName,
+        // Reserved for its claim, as a static volume is: otherwise two claims of one size may race for it.
+        claimRef: { namespace: c.namespace, name: c.name },
+        hostPath: { path: `/var/lib/e2e/${c.namespace}/${c.name}` },
+      },
+    });
+    assert.ok(r.status === 201 || r.status === 409, JSON.stringify(r.body));
+  }
+}
+
+/**
+ * Stands in for an ingress controller: every Ingress gets a load-balancer address in its status, as the controller
+ * of a real cluster writes it, so the provider's await on Ingresses runs to completion. Returns the stop function.
+ */
+export function writeIngressStatus(cluster: Cluster): () => Promise<void> {
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      const list = await cluster.api("GET", "/apis/networking.k8s.io/v1/ingresses").catch(() => undefined);
+      for (const ing of (list?.body?.items ?? []) as Record<string, any>[]) {
+        if ((ing.status?.loadBalancer?.ingress ?? []).length > 0) continue;
+        const { name, namespace } = ing.metadata;
+        await cluster.api("PATCH", `/apis/networking.k8s.io/v1/namespaces/${namespace}/ingresses/${name}/status`,
+          { status: { loadBalancer: { ingress: [{ ip: "127.0.0.1" }] } } }, "application/merge-patch+json").catch(() => undefined);
+      }
+      await new Promise((r) => setTimeout(r, 300));
+    }
+  })();
+  return async () => {
+    running = false;
+    await loop;
+  };
+}
+
+/** The Deployments, StatefulSets and DaemonSets of `objects` whose ready replicas are not what they ask for. */
+export async function workloadsNotReady(cluster: Cluster, objects: Record<string, any>[], nodes: number): Promise<string[]> {
+  const lagging: string[] = [];
+  for (const w of objects.filter((o) => ["Deployment", "StatefulSet", "DaemonSet"].includes(o.kind))) {
+    const live = (await cluster.api("GET", await cluster.pathOf(w.apiVersion, w.kind, w.metadata.namespace, w.metadata.name))).body;
+    const [ready, wanted] = w.kind === "DaemonSet"
+      ? [live.status?.numberReady ?? 0, nodes]
+      : [w.kind === "Deployment" ? live.status?.availableReplicas ?? 0 : live.status?.readyReplicas ?? 0, w.spec.replicas];
+    if (ready !== wanted) lagging.push(`${w.kind} ${w.metadata.namespace}/${w.metadata.name}: ${ready}/${wanted} ready`);
+  }
+  return lagging;
+}
