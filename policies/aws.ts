@@ -134,15 +134,18 @@ export function parsePolicyDocument(policy: unknown): Props | undefined {
   return policy !== null && typeof policy === "object" ? record(policy) : undefined;
 }
 
-function statementsOf(document: Props): Props[] {
+/** The statements of a policy document (a single statement object counts as one). */
+export function statementsOf(document: Props): Props[] {
   return (Array.isArray(document.Statement) ? document.Statement : [document.Statement]).map(record);
 }
 
-function asStrings(value: unknown): string[] {
+/** A string-or-list IAM field as a list of strings. */
+export function asStrings(value: unknown): string[] {
   return (Array.isArray(value) ? value : [value]).filter((v): v is string => typeof v === "string");
 }
 
-function isEveryone(principal: unknown): boolean {
+/** Whether a Principal is everyone (`"*"` or `{ AWS: "*" }`). */
+export function isEveryone(principal: unknown): boolean {
   return principal === "*" || asStrings(record(principal).AWS).includes("*");
 }
 
@@ -295,38 +298,51 @@ export const kmsKeyRotation: ResourceValidationPolicy = {
   }),
 };
 
-/** Statements that grant every action on every resource (Action "*" or NotAction, with Resource "*"). */
+/** Statements that grant every action on every resource (Action "*" or "*:*" or NotAction, with Resource "*" or NotResource). */
 export function adminStatements(document: Props): number[] {
   return statementsOf(document).flatMap((statement, index) => {
-    const everyAction = asStrings(statement.Action).includes("*") || statement.NotAction !== undefined;
-    const everyResource = asStrings(statement.Resource).includes("*");
+    const everyAction = asStrings(statement.Action).some((a) => a === "*" || a === "*:*") || statement.NotAction !== undefined;
+    const everyResource = asStrings(statement.Resource).includes("*") || statement.NotResource !== undefined;
     return statement.Effect === "Allow" && everyAction && everyResource ? [index] : [];
   });
 }
 
+/**
+ * Every policy document an IAM-carrying resource holds, by the field it sits in: standalone and inline policies of
+ * roles, users and groups, a Role's `inlinePolicies`, and an IAM Identity Center permission set's inline policy.
+ */
+export function iamDocumentsOf(type: string, props: Props): Array<[string, unknown]> {
+  if (type === aws.iamRole) return list(props.inlinePolicies).map((p, i) => [`inlinePolicies[${i}].policy`, record(p).policy]);
+  if (type === aws.ssoPermissionSetInlinePolicy) return [["inlinePolicy", props.inlinePolicy]];
+  return [["policy", props.policy]];
+}
+
+/** Type tokens of every resource whose inputs carry an identity policy document. */
+export const iamDocumentTypes: readonly string[] = [
+  aws.iamPolicy,
+  aws.iamRolePolicy,
+  aws.iamUserPolicy,
+  aws.iamGroupPolicy,
+  aws.iamRole,
+  aws.ssoPermissionSetInlinePolicy,
+];
+
 export const iamNoWildcardAdmin: ResourceValidationPolicy = {
   name: "aws-iam-no-wildcard-admin",
-  description: 'No IAM policy allows Action "*" (or NotAction) on Resource "*".',
+  description: 'No IAM policy (standalone, inline on a role, user or group, or a permission set\'s) allows Action "*" (or NotAction) on Resource "*".',
   enforcementLevel: "mandatory",
-  validateResource: forTypes(
-    [aws.iamPolicy, aws.iamRolePolicy, aws.iamUserPolicy, aws.iamGroupPolicy, aws.iamRole],
-    (props, args, reportViolation) => {
-      const documents: Array<[string, unknown]> =
-        args.type === aws.iamRole
-          ? list(props.inlinePolicies).map((p, i) => [`inlinePolicies[${i}].policy`, record(p).policy])
-          : [["policy", props.policy]];
-      for (const [path, raw] of documents) {
-        const document = parsePolicyDocument(raw);
-        if (!document) {
-          reportViolation(`${path} is not a JSON policy document; must be one so it can be verified`);
-          continue;
-        }
-        for (const index of adminStatements(document)) {
-          reportViolation(`${path} Statement[${index}] allows every action on Resource "*"; must name actions and resources`);
-        }
+  validateResource: forTypes(iamDocumentTypes, (props, args, reportViolation) => {
+    for (const [path, raw] of iamDocumentsOf(args.type, props)) {
+      const document = parsePolicyDocument(raw);
+      if (!document) {
+        reportViolation(`${path} is not a JSON policy document; must be one so it can be verified`);
+        continue;
       }
-    },
-  ),
+      for (const index of adminStatements(document)) {
+        reportViolation(`${path} Statement[${index}] allows every action on Resource "*"; must name actions and resources`);
+      }
+    }
+  }),
 };
 
 /** Statements that let anyone in (Allow, Principal "*") with no condition narrowing who or from where. */

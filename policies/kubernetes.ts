@@ -1,27 +1,29 @@
 import { posix } from "node:path";
 import type { PolicyConfigSchema, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy } from "@pulumi/policy";
 import { type Props, configWithDefaults, describe, forTypes, k8sId, list, record, str } from "./common";
-import { findCredentials } from "./credentials";
+import { findCredentialsInDocument } from "./credentials";
 import { k8s } from "./tokens";
-import { type PodSpecAt, containersOf, effectiveSecurityContext, podSpecOf, stringMap, workloadTypes } from "./workloads";
+import { type PodSpecAt, containersOf, effectiveSecurityContext, podSpecsOf, stringMap, workloadTypes } from "./workloads";
 
-/** Runs a check on the pod spec of every workload kind. */
+/**
+ * Runs a check on every pod spec of every resource that carries one (workloads, their Patch and List variants, bare
+ * Pods and PodTemplates). `props` is the object owning the pod spec: the resource, or the List item.
+ */
 function forWorkloads(
   check: (pod: PodSpecAt, props: Props, args: ResourceValidationArgs, reportViolation: ReportViolation) => void,
 ) {
   return forTypes(workloadTypes, (props, args, reportViolation) => {
-    const pod = podSpecOf(args.type, props);
-    if (pod) {
-      check(pod, props, args, reportViolation);
+    for (const pod of podSpecsOf(args.type, props)) {
+      check(pod, pod.owner, args, reportViolation);
     }
   });
 }
 
-/** The kind, namespace and name of the workload a resource is. */
+/** The kind, namespace and name of the workload a resource is (a patch is the workload it patches). */
 function workloadOf(props: Props, args: ResourceValidationArgs): { kind: string; namespace: string; name: string } {
   const metadata = record(props.metadata);
   return {
-    kind: str(props.kind) ?? args.type.split(":").pop() ?? args.type,
+    kind: str(props.kind) ?? (args.type.split(":").pop() ?? args.type).replace(/(?:Patch|List)$/, ""),
     namespace: str(metadata.namespace) ?? "default",
     name: str(metadata.name) ?? args.name,
   };
@@ -471,9 +473,9 @@ export const noWildcardRbac: ResourceValidationPolicy = {
   description: 'No Role or ClusterRole grants "*" verbs or resources, and no binding grants cluster-admin.',
   enforcementLevel: "mandatory",
   validateResource: forTypes(
-    [k8s.role, k8s.clusterRole, k8s.roleBinding, k8s.clusterRoleBinding],
+    [...k8s.roles, ...k8s.bindings],
     (props, args, reportViolation) => {
-      if (args.type === k8s.roleBinding || args.type === k8s.clusterRoleBinding) {
+      if (k8s.bindings.includes(args.type)) {
         const role = record(props.roleRef).name;
         if (role === "cluster-admin") {
           reportViolation(`roleRef.name is ${describe(role)}; must be a role that lists only what its subjects need`);
@@ -491,16 +493,35 @@ export const noWildcardRbac: ResourceValidationPolicy = {
   ),
 };
 
+/** A ConfigMap's `binaryData` entry as text when it decodes to UTF-8 text (a gzip or image is skipped). */
+function decodedText(base64: unknown): string | undefined {
+  if (typeof base64 !== "string") return undefined;
+  const text = Buffer.from(base64, "base64").toString("utf8");
+  return text.includes("\uFFFD") || /[\u0000-\u0008\u000E-\u001F]/.test(text) ? undefined : text;
+}
+
 export const configMapNoCredentials: ResourceValidationPolicy = {
   name: "k8s-configmap-no-credentials",
-  description: "ConfigMaps hold no credential-looking values; credentials live in Secrets and are mounted as files.",
+  description:
+    "ConfigMaps hold no credential-looking values, in any line or (for JSON and YAML, block scalars and documents " +
+    "embedded in strings) any value; credentials live in Secrets and are mounted as files.",
   enforcementLevel: "mandatory",
-  validateResource: forTypes([k8s.configMap], (props, _args, reportViolation) => {
-    for (const [key, value] of Object.entries(record(props.data))) {
-      const text = typeof value === "string" ? value : JSON.stringify(value);
-      const lines = text.includes("\n") ? text : `${key}: ${text}`;
-      for (const finding of findCredentials(lines)) {
-        reportViolation(`data["${key}"] line ${finding.line} contains ${finding.what}; must come from a Secret`);
+  validateResource: forTypes([k8s.configMap], (props, args, reportViolation) => {
+    const id = `ConfigMap ${k8sId(props, args.name)}`;
+    const entries: Array<[string, string]> = [
+      ...Object.entries(record(props.data)).map(([key, value]): [string, string] => [`data["${key}"]`, typeof value === "string" ? value : JSON.stringify(value)]),
+      ...Object.entries(record(props.binaryData)).flatMap(([key, value]): Array<[string, string]> => {
+        const text = decodedText(value);
+        return text === undefined ? [] : [[`binaryData["${key}"] (decoded)`, text]];
+      }),
+    ];
+    for (const [field, text] of entries) {
+      const key = /\["(.*)"\]/.exec(field)![1];
+      for (const finding of findCredentialsInDocument(text, "", key)) {
+        const at = finding.path ? ` at ${finding.path}` : "";
+        reportViolation(
+          `${id} ${field}${at} contains ${finding.what}; must come from a Secret (mount it as a file and reference it, e.g. *_file: /path, \${VAR} or $__file{/path})`,
+        );
       }
     }
   }),

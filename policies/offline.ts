@@ -34,6 +34,13 @@ export interface RunOptions {
   config?: PolicyPackConfig;
   /** Defaults to the whole pack. */
   policies?: Policies;
+  /**
+   * Judge the stack as `pulumi preview` of a first deployment does: every value the render marks `[computed]` (an
+   * ARN, id or endpoint no provider has returned yet, and any string built from one) is unknown to the analyzer, and a
+   * policy that reads one reports the analyzer's advisory "can't run ... during preview" instead of a verdict.
+   * Off, the runner judges the values as `pulumi up` does once they are known (the placeholders stand in for them).
+   */
+  preview?: boolean;
 }
 
 export type ViolationLevel = "advisory" | "mandatory";
@@ -60,6 +67,28 @@ export interface PolicyReport {
   violations: Violation[];
   mandatory: number;
   advisory: number;
+}
+
+/** The SDK's unknown-value proxy (internal to @pulumi/policy, so typed here), used as the analyzer uses it. */
+interface UnknownProxyModule {
+  unknownCheckingProxy<T>(props: T): T;
+  UnknownValueError: new (...args: never[]) => Error;
+  unknownStringValue: string;
+}
+const unknowns = require("@pulumi/policy/proxy") as UnknownProxyModule;
+
+/** The render's placeholder for a provider-computed value (scripts/synth/types.ts `COMPUTED`). */
+export const computedPlaceholder = "[computed]";
+
+/**
+ * Inputs as the engine sends them during a first preview: a string holding a computed value is wholly unknown (an
+ * Output interpolated into a string is unknown until it resolves), marshalled as the unknown sentinel.
+ */
+export function asPreviewInputs(value: unknown): unknown {
+  if (typeof value === "string") return value.includes(computedPlaceholder) ? unknowns.unknownStringValue : value;
+  if (Array.isArray(value)) return value.map(asPreviewInputs);
+  if (value !== null && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, asPreviewInputs(v)]));
+  return value;
 }
 
 const levels: readonly EnforcementLevel[] = ["advisory", "mandatory", "remediate", "disabled"];
@@ -176,19 +205,20 @@ export function resolvePolicies(policies: Policies, config: PolicyPackConfig = {
   });
 }
 
-function stackResources(resources: RecordedResource[]): PolicyResource[] {
+function stackResources(resources: RecordedResource[], propsOf: (r: RecordedResource) => Record<string, any>): PolicyResource[] {
   const byUrn = new Map<string, PolicyResource>();
   const built = resources.map((r) => {
+    const props = propsOf(r);
     const resource: PolicyResource = {
       type: r.type,
-      props: r.inputs,
+      props,
       urn: r.urn,
       name: r.name,
       opts: optionsOf(r),
       dependencies: [],
       propertyDependencies: {},
       isType: (cls) => isTypeOf(r.type, cls),
-      asType: ((cls: unknown) => (isTypeOf(r.type, cls) ? r.inputs : undefined)) as PolicyResource["asType"],
+      asType: ((cls: unknown) => (isTypeOf(r.type, cls) ? props : undefined)) as PolicyResource["asType"],
     };
     byUrn.set(r.urn, resource);
     return resource;
@@ -213,6 +243,13 @@ export async function runPolicies(resources: RecordedResource[], options: RunOpt
   const violations: Violation[] = [];
   const summary: PolicyReport["policies"] = [];
   const stackTags: ReadonlyMap<string, string> = new Map();
+  // As the analyzer does: props behind the SDK's proxy, which throws UnknownValueError when a policy reads an unknown.
+  const previewInputs = new Map<RecordedResource, Record<string, any>>();
+  const propsOf = (r: RecordedResource): Record<string, any> => {
+    if (!options.preview) return r.inputs;
+    if (!previewInputs.has(r)) previewInputs.set(r, asPreviewInputs(r.inputs) as Record<string, any>);
+    return unknowns.unknownCheckingProxy(previewInputs.get(r)!);
+  };
 
   for (const { policy, level, config } of resolved) {
     if (level === "disabled") {
@@ -233,12 +270,19 @@ export async function runPolicies(resources: RecordedResource[], options: RunOpt
         ...(resource ? { type: resource.type, name: resource.name } : {}),
       });
     };
-    const attempt = async (what: string, run: () => unknown) => {
+    const attempt = async (what: string, run: () => unknown, urn?: string) => {
       try {
         await run();
         applied += 1;
       } catch (e) {
-        if (!(e instanceof NotApplicable)) {
+        if (e instanceof unknowns.UnknownValueError) {
+          // The analyzer's own wording (server.js), at advisory whatever the policy's level.
+          const from = `policy '${policy.name}' from policy pack '${packName}@v${packageJson.version}'`;
+          const before = violations.length;
+          report(urn)(`can't run ${from} during preview: ${e.message}`);
+          violations[before].enforcementLevel = "advisory";
+          applied += 1;
+        } else if (!(e instanceof NotApplicable)) {
           throw new Error(`policy ${describe(policy.name)} failed on ${what}: ${(e as Error).message}`);
         }
       }
@@ -246,27 +290,27 @@ export async function runPolicies(resources: RecordedResource[], options: RunOpt
     if (isResourcePolicy(policy)) {
       const validations = [policy.validateResource ?? []].flat();
       for (const r of resources.filter((x) => x.custom !== false)) {
+        const props = propsOf(r);
         const args: ResourceValidationArgs = {
           type: r.type,
-          props: r.inputs,
+          props,
           urn: r.urn,
           name: r.name,
           opts: optionsOf(r),
           stackTags,
           isType: (cls) => isTypeOf(r.type, cls),
-          asType: ((cls: unknown) => (isTypeOf(r.type, cls) ? r.inputs : undefined)) as ResourceValidationArgs["asType"],
+          asType: ((cls: unknown) => (isTypeOf(r.type, cls) ? props : undefined)) as ResourceValidationArgs["asType"],
           getConfig: <T extends object>() => config as T,
           notApplicable,
         };
-        await attempt(r.urn, async () => {
-          for (const validate of validations) {
-            await validate(args, report(r.urn));
-          }
-        });
+        // Each validation separately, as the analyzer runs them: an unknown stops only the one that read it.
+        for (const validate of validations) {
+          await attempt(r.urn, () => validate(args, report(r.urn)), r.urn);
+        }
       }
     } else if (isStackPolicy(policy)) {
       const args: StackValidationArgs = {
-        resources: stackResources(resources),
+        resources: stackResources(resources, propsOf),
         stackTags,
         getConfig: <T extends object>() => config as T,
         notApplicable,

@@ -108,6 +108,9 @@ const storageSchema: PolicyConfigSchema = {
   },
 };
 
+/** StatefulSets in every apps version, and patches of them, which can carry volumeClaimTemplates too. */
+const statefulSetTypes: readonly string[] = workloadTypes.filter((t) => /:StatefulSet(?:Patch)?$/.test(t));
+
 export const pvcEncryptedStorageClass: StackValidationPolicy = {
   name: "k8s-pvc-encrypted-storage-class",
   description:
@@ -139,7 +142,7 @@ export const pvcEncryptedStorageClass: StackValidationPolicy = {
       const { namespace, name } = metadataOf(resource);
       if (resource.type === k8s.persistentVolumeClaim) {
         check(resource, `PersistentVolumeClaim ${namespace}/${name}`, record(resource.props.spec));
-      } else if (resource.type === k8s.statefulSet) {
+      } else if (statefulSetTypes.includes(resource.type)) {
         list(record(resource.props.spec).volumeClaimTemplates).forEach((t, i) => {
           const template = record(t);
           const where = `StatefulSet ${namespace}/${name} volumeClaimTemplates[${i}] "${str(record(template.metadata).name) ?? "?"}"`;

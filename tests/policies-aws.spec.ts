@@ -2,7 +2,9 @@ import assert from "node:assert/strict";
 import type { Policies } from "@pulumi/policy";
 import * as policies from "../policies/aws";
 import { type RecordedResource, runPolicies } from "../policies/offline";
-import { aws } from "../policies/tokens";
+import * as iam from "../policies/iam";
+import * as lifecycle_ from "../policies/lifecycle";
+import { aws, k8s } from "../policies/tokens";
 import { type Json, recorded, violationMessages } from "./support/policy-fixtures";
 
 const messages = (policy: Policies[number], resources: RecordedResource[], environment = "prod") =>
@@ -246,5 +248,115 @@ describe("policies: AWS RDS, OpenSearch, KMS and IAM", () => {
         "policy is not a JSON policy document; must be one so it can be verified",
       ]);
     });
+  });
+});
+
+describe("policies: IAM by every door", () => {
+  const doc = (statement: Json) => JSON.stringify({ Version: "2012-10-17", Statement: [statement] });
+  const scoped = { Effect: "Allow", Action: ["s3:GetObject"], Resource: "arn:aws:s3:::b/*" };
+
+  it("aws-iam-no-wildcard-admin reads user, group and permission-set documents and *:*", async () => {
+    const admin = doc({ Effect: "Allow", Action: "*:*", Resource: "*" });
+    const found = await messages(policies.iamNoWildcardAdmin, [
+      recorded(aws.iamUserPolicy, "u", { user: "ci", policy: admin }),
+      recorded(aws.iamGroupPolicy, "g", { group: "ops", policy: doc(scoped) }),
+      recorded(aws.ssoPermissionSetInlinePolicy, "ps", { instanceArn: "i", permissionSetArn: "p", inlinePolicy: admin }),
+    ]);
+    assert.deepEqual(found, [
+      'policy Statement[0] allows every action on Resource "*"; must name actions and resources',
+      'inlinePolicy Statement[0] allows every action on Resource "*"; must name actions and resources',
+    ]);
+  });
+
+  it("aws-iam-least-privilege accepts named actions on ARNs and names every broader grant with its grantee", async () => {
+    assert.deepEqual(await messages(iam.iamLeastPrivilege, [recorded(aws.iamRolePolicy, "p", { role: "loki", policy: doc(scoped) })]), []);
+    const broad = JSON.stringify({
+      Statement: [
+        { Sid: "All", Effect: "Allow", Action: ["s3:*", "iam:Get*"], Resource: "arn:aws:s3:::b" },
+        { Effect: "Allow", Action: "iam:PassRole", Resource: "*" },
+        { Effect: "Allow", Action: "s3:GetObject", NotResource: "arn:aws:s3:::other/*" },
+        { Effect: "Deny", Action: "*", Resource: "*" },
+      ],
+    });
+    assert.deepEqual(await messages(iam.iamLeastPrivilege, [recorded(aws.iamRolePolicy, "p", { role: "loki", policy: broad })]), [
+      'policy Statement[0] (Sid "All") granted to role "loki": Action "s3:*" is every s3 action; must list the actions it needs (e.g. "s3:GetObject")',
+      'policy Statement[0] (Sid "All") granted to role "loki": Action "iam:Get*" is a wildcard over iam actions, which can grant or assume other permissions; must list the actions it needs (e.g. "s3:GetObject")',
+      'policy Statement[1] granted to role "loki": Resource "*" for ["iam:PassRole"] (iam:passrole on "*" reaches every role and account); must name resource ARNs (actions configured to need "*": none)',
+      'policy Statement[2] granted to role "loki": NotResource "arn:aws:s3:::other/*" allows every resource except those; must list resource ARNs in Resource',
+    ]);
+    const config = { "aws-iam-least-privilege": { anyResourceActions: ["sts:GetCallerIdentity"] } };
+    const whoami = recorded(aws.iamPolicy, "who", { name: "who", policy: doc({ Effect: "Allow", Action: "sts:GetCallerIdentity", Resource: "*" }) });
+    assert.deepEqual(await violationMessages(iam.iamLeastPrivilege, [whoami], { config }), []);
+  });
+
+  it("aws-iam-least-privilege refuses a role anyone may assume", async () => {
+    const role = recorded(aws.iamRole, "r", { name: "loki", assumeRolePolicy: doc({ Effect: "Allow", Principal: "*", Action: "sts:AssumeRole" }) });
+    assert.deepEqual(await messages(iam.iamLeastPrivilege, [role]), [
+      'assumeRolePolicy Statement[0] of role "loki" lets Principal "*" assume it without a Condition; must name the principal (e.g. the cluster\'s OIDC provider)',
+    ]);
+  });
+
+  it("aws-iam-no-broad-managed-policies checks every attachment type and allows only listed non-admin AWS-managed policies", async () => {
+    const resources = [
+      recorded(aws.iamRolePolicyAttachment, "a", { role: "loki", policyArn: "arn:aws:iam::aws:policy/AdministratorAccess" }),
+      recorded(aws.iamUserPolicyAttachment, "b", { user: "ci", policyArn: "arn:aws:iam::123456789012:policy/ours" }),
+      recorded(aws.iamGroupPolicyAttachmentsExclusive, "c", { groupName: "ops", policyArns: ["arn:aws:iam::aws:policy/ReadOnlyAccess", "arn:aws:iam::aws:policy/job-function/ViewOnlyAccess"] }),
+      recorded(aws.iamRole, "d", { name: "jaeger", assumeRolePolicy: "{}", managedPolicyArns: ["arn:aws:iam::aws:policy/IAMFullAccess"] }),
+      recorded(aws.ssoManagedPolicyAttachment, "e", { instanceArn: "i", permissionSetArn: "p", managedPolicyArn: "arn:aws:iam::aws:policy/PowerUserAccess" }),
+    ];
+    const config = { "aws-iam-no-broad-managed-policies": { allowedManagedPolicies: ["ReadOnlyAccess", "PowerUserAccess"] } };
+    const allowed = 'must be a customer-managed policy naming its resources (allowed AWS-managed policies: "ReadOnlyAccess", "PowerUserAccess")';
+    assert.deepEqual(await violationMessages(iam.iamNoAdminManagedPolicies, resources, { config }), [
+      `policyArn attaches "arn:aws:iam::aws:policy/AdministratorAccess" to role "loki": an administrator policy, never allowed; ${allowed}`,
+      `policyArns[1] attaches "arn:aws:iam::aws:policy/job-function/ViewOnlyAccess" to group "ops": an AWS-managed policy with account-wide scope; ${allowed}`,
+      `managedPolicyArns[0] attaches "arn:aws:iam::aws:policy/IAMFullAccess" to role "jaeger": an administrator policy, never allowed; ${allowed}`,
+      `managedPolicyArn attaches "arn:aws:iam::aws:policy/PowerUserAccess" to an IAM Identity Center permission set: an administrator policy, never allowed; ${allowed}`,
+    ]);
+  });
+});
+
+describe("aws-s3-lifecycle-outlasts-retention", () => {
+  const bucket = recorded(aws.s3Bucket[0], "chunks", { bucket: "logs" }, true);
+  const rule = (over: Json = {}) => ({ id: "chunks", status: "Enabled", filter: { prefix: "fake/" }, expiration: { days: 373 }, noncurrentVersionExpiration: { noncurrentDays: 30 }, ...over });
+  const lifecycle = (...rules: Json[]) => recorded(aws.s3Lifecycle[0], "archive-lifecycle", { bucket: "logs", rules });
+  const loki = (period: string, extra = "") =>
+    recorded(k8s.configMap, "loki-config", {
+      metadata: { name: "loki-config", namespace: "logging" },
+      data: { "loki.yaml": `storage_config:\n  aws:\n    bucketnames: logs\ncompactor:\n  retention_enabled: true\n  retention_delete_delay: 2h\nlimits_config:\n  retention_period: ${period}\n${extra}` },
+    });
+
+  it("holds a stack without a Loki config to prod's retention, as the config validator does (more than 365d + 2h)", async () => {
+    assert.deepEqual(await messages(lifecycle_.s3LifecycleOutlastsRetention, [bucket, lifecycle(rule({ expiration: { days: 366 } }))]), []);
+    assert.deepEqual(await messages(lifecycle_.s3LifecycleOutlastsRetention, [bucket, lifecycle(rule({ expiration: { days: 365 } }))]), [
+      'bucket "logs" BucketLifecycleConfiguration "archive-lifecycle" rules[0].expiration.days is 365; must be more than 365 days: retention 365d + delete delay 2h (the default, prod\'s) = 365.08 days, and S3 must not expire chunks first',
+    ]);
+  });
+
+  it("takes the retention from the stack's Loki config (longest stream), else from policy config as a floor", async () => {
+    const streams = "  retention_stream:\n    - selector: '{team=\"audit\"}'\n      priority: 1\n      period: 90d\n";
+    assert.deepEqual(await messages(lifecycle_.s3LifecycleOutlastsRetention, [bucket, loki("720h"), lifecycle(rule({ expiration: { days: 38 } }))]), []);
+    assert.deepEqual(await messages(lifecycle_.s3LifecycleOutlastsRetention, [bucket, loki("720h", streams), lifecycle(rule({ expiration: { days: 38 } }))]), [
+      'bucket "logs" BucketLifecycleConfiguration "archive-lifecycle" rules[0].expiration.days is 38; must be more than 90 days: Loki config "loki-config/loki.yaml" (longest retention + retention_delete_delay = 90.08 days), and S3 must not expire chunks first',
+    ]);
+    const config = { "aws-s3-lifecycle-outlasts-retention": { retentionPeriod: "60d", deleteDelay: "1d" } };
+    assert.deepEqual(await violationMessages(lifecycle_.s3LifecycleOutlastsRetention, [bucket, loki("720h"), lifecycle(rule({ expiration: { days: 45 } }))], { config }), [
+      'bucket "logs" BucketLifecycleConfiguration "archive-lifecycle" rules[0].expiration.days is 45; must be more than 61 days: retention 60d + delete delay 1d (policy config) = 61 days, and S3 must not expire chunks first',
+    ]);
+  });
+
+  it("flags dates, short recovery windows, V2 and inline rules, and ignores disabled ones", async () => {
+    const v2 = recorded(aws.s3Lifecycle[1], "v2", { bucket: "logs", rules: [rule({ expiration: { date: "2026-01-01T00:00:00Z" }, noncurrentVersionExpiration: { noncurrentDays: 1 } })] });
+    const inline = recorded(aws.s3Bucket[0], "chunks", { bucket: "logs", lifecycleRules: [{ enabled: true, expiration: { days: 7 } }, { enabled: false, expiration: { days: 1 } }] }, true);
+    const found = await messages(lifecycle_.s3LifecycleOutlastsRetention, [inline, v2, lifecycle(rule({ status: "Disabled", expiration: { days: 1 } }))]);
+    assert.deepEqual(found.map((m) => m.split(";")[0]), [
+      'bucket "logs" BucketLifecycleConfigurationV2 "v2" rules[0].expiration.date is "2026-01-01T00:00:00Z"',
+      'bucket "logs" BucketLifecycleConfigurationV2 "v2" rules[0].noncurrentVersionExpiration.noncurrentDays is 1',
+      'bucket "logs" Bucket "chunks" lifecycleRules[0].expiration.days is 7',
+    ]);
+  });
+
+  it("refuses any expiry when Loki never deletes (compactor retention off)", async () => {
+    const forever = recorded(k8s.configMap, "loki-config", { metadata: { name: "loki-config" }, data: { "loki.yaml": "storage_config:\n  aws:\n    bucketnames: logs\nlimits_config:\n  retention_period: 0s\n" } });
+    assert.equal((await messages(lifecycle_.s3LifecycleOutlastsRetention, [bucket, forever, lifecycle(rule({ expiration: { days: 3650 } }))])).length, 1);
   });
 });

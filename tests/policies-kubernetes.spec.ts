@@ -3,7 +3,9 @@ import type { ResourceValidationPolicy } from "@pulumi/policy";
 import { findCredentials } from "../policies/credentials";
 import * as policies from "../policies/kubernetes";
 import { type PolicyPackConfig, type RecordedResource, runPolicies } from "../policies/offline";
+import * as rbac from "../policies/rbac";
 import { k8s } from "../policies/tokens";
+import { workloadTypes } from "../policies/workloads";
 import { type Json, recorded, violationMessages } from "./support/policy-fixtures";
 
 /** A resource named "test" unless said otherwise: most checks here need one resource and no name. */
@@ -436,13 +438,35 @@ describe("policies: Kubernetes networking, namespaces and config", () => {
         "alertmanager.yml": "[secret]",
       };
       const found = await messages(policies.configMapNoCredentials, configMap(data));
+      const allowed = "must come from a Secret (mount it as a file and reference it, e.g. *_file: /path, ${VAR} or $__file{/path})";
       assert.deepEqual(found, [
-        'data["grafana.ini"] line 3 contains a literal value for "admin_password"; must come from a Secret',
-        'data["loki.yaml"] line 3 contains an AWS access key ID; must come from a Secret',
-        'data["api-token"] line 1 contains a literal value for "api-token"; must come from a Secret',
-        'data["alertmanager.yml"] line 1 contains a Pulumi secret value; must come from a Secret',
+        `ConfigMap monitoring/cfg data["grafana.ini"] at line 3 contains a literal value for "admin_password"; ${allowed}`,
+        `ConfigMap monitoring/cfg data["loki.yaml"] at storage.s3.access_key_id contains an AWS access key ID; ${allowed}`,
+        `ConfigMap monitoring/cfg data["api-token"] contains a literal value for "api-token"; ${allowed}`,
+        `ConfigMap monitoring/cfg data["alertmanager.yml"] contains a Pulumi secret value; ${allowed}`,
       ]);
       assert.ok(found.every((m) => !m.includes("hunter2") && !m.includes("AKIA") && !m.includes("s3cr3t")));
+    });
+    it("parses JSON and YAML: block scalars, documents embedded in strings, flow style, comments and binaryData", async () => {
+      const data = {
+        "slos.json": JSON.stringify({ exporter: { apiKey: "9f8e7d6c5b4a39281706", url: "https://x" } }),
+        "loki.yaml": "storage:\n  s3: { secret_access_key: abcdEFGH1234 }\n",
+        "ds.yaml": "datasources:\n  - name: pg\n    jsonData: |\n      {\"token\": \"tok-123456\"}\n",
+        "notes.yaml": "a: >\n  ghp_abcdefghijklmnopqrstuvwxyz0123456789AB\n# password: hunter2\n",
+        "multi.yaml": "a: 1\n---\nb:\n  password: 42\n",
+      };
+      const binary = { "env.json": Buffer.from('{"db":{"secret":"hunter2hunter2"}}').toString("base64") };
+      const found = await messages(policies.configMapNoCredentials, resource(k8s.configMap, { kind: "ConfigMap", metadata: { name: "cfg", namespace: "monitoring" }, data, binaryData: binary }));
+      assert.deepEqual(found.map((m) => m.replace(/; must come from a Secret.*$/, "")), [
+        'ConfigMap monitoring/cfg data["slos.json"] at exporter.apiKey contains a literal value for "apiKey"',
+        'ConfigMap monitoring/cfg data["loki.yaml"] at storage.s3.secret_access_key contains a literal value for "secret_access_key"',
+        'ConfigMap monitoring/cfg data["ds.yaml"] at datasources[0].jsonData.token contains a literal value for "token"',
+        'ConfigMap monitoring/cfg data["notes.yaml"] at a contains a GitHub token',
+        'ConfigMap monitoring/cfg data["notes.yaml"] at line 3 (comment) contains a literal value for "password"',
+        'ConfigMap monitoring/cfg data["multi.yaml"] at ["(document 2)"].b.password contains a literal value for "password"',
+        'ConfigMap monitoring/cfg binaryData["env.json"] (decoded) at db.secret contains a literal value for "secret"',
+      ]);
+      assert.ok(found.every((m) => !/9f8e7d|abcdEFGH|tok-123|ghp_|hunter2|42/.test(m)));
     });
     it("allows an access key ID as a user name (SES SMTP) but nowhere else", () => {
       assert.deepEqual(findCredentials("      auth_username: AKIAZ3SMTPEXAMPLE123"), []);
@@ -455,5 +479,100 @@ describe("policies: Kubernetes networking, namespaces and config", () => {
       assert.deepEqual(findCredentials("url: postgres://grafana:${DB_PASSWORD}@db:5432/grafana"), []);
       assert.deepEqual(findCredentials("api_url: https://hooks.slack.com/services/T000/B000/XXXX"), [{ line: 1, what: "a Slack webhook URL" }]);
     });
+  });
+});
+
+describe("policies: every type that carries a pod spec", () => {
+  it("covers every pod-carrying kind @pulumi/kubernetes can register, with its Patch and List variants", () => {
+    const { readdirSync, readFileSync } = require("node:fs") as typeof import("node:fs");
+    const path = require("node:path") as typeof import("node:path");
+    const root = path.dirname(require.resolve("@pulumi/kubernetes/package.json"));
+    const kinds = /:(Pod|PodTemplate|ReplicationController|Deployment|StatefulSet|DaemonSet|ReplicaSet|Job|CronJob)(Patch|List)?$/;
+    const sdkTokens = ["core", "apps", "batch", "extensions"].flatMap((group) =>
+      readdirSync(path.join(root, group), { withFileTypes: true })
+        .filter((d) => d.isDirectory())
+        .flatMap((d) => readdirSync(path.join(root, group, d.name)).filter((f) => f.endsWith(".js")).map((f) => readFileSync(path.join(root, group, d.name, f), "utf8")))
+        .flatMap((js) => [...js.matchAll(/__pulumiType = '([^']+)'/g)].map((m) => m[1])),
+    );
+    const podCarriers = sdkTokens.filter((t) => kinds.test(t));
+    assert.ok(podCarriers.length >= 60, `found only ${podCarriers.length} pod-carrying tokens`);
+    assert.deepEqual(podCarriers.filter((t) => !workloadTypes.includes(t)), []);
+    assert.deepEqual(workloadTypes.filter((t) => !sdkTokens.includes(t)), []);
+  });
+
+  const privileged = { ...hardenedPodSpec(), containers: [{ ...hardenedContainer("app"), securityContext: { ...hardenedContainer("app").securityContext, privileged: true } }] };
+  const cases: Array<[string, Json, string]> = [
+    [k8s.pod, { spec: privileged }, "spec.containers[0]"],
+    [`${k8s.pod}Patch`, { spec: privileged }, "spec.containers[0]"],
+    [k8s.podTemplate, { template: { spec: privileged } }, "template.spec.containers[0]"],
+    [`${k8s.deployment}Patch`, { spec: { template: { spec: privileged } } }, "spec.template.spec.containers[0]"],
+    ["kubernetes:apps/v1beta2:StatefulSetPatch", { spec: { template: { spec: privileged } } }, "spec.template.spec.containers[0]"],
+    ["kubernetes:batch/v1beta1:CronJob", { spec: { jobTemplate: { spec: { template: { spec: privileged } } } } }, "spec.jobTemplate.spec.template.spec.containers[0]"],
+    [`${k8s.job}List`, { items: [{ spec: { template: { spec: hardenedPodSpec() } } }, { spec: { template: { spec: privileged } } }] }, "items[1].spec.template.spec.containers[0]"],
+  ];
+  for (const [type, inputs, where] of cases) {
+    it(`checks the pod spec of ${type.split(":").slice(1).join(":")}`, async () => {
+      assert.deepEqual(await messages(policies.noPrivilegedContainers, resource(type, { kind: "X", metadata: { name: "x", namespace: "monitoring" }, ...inputs })), [
+        `${where} "app": securityContext.privileged is true; must be false or unset`,
+      ]);
+    });
+  }
+
+  it("leaves a patch that does not touch the pod alone, and holds one that does to the full rules", async () => {
+    const scale = resource(`${k8s.deployment}Patch`, { kind: "Deployment", metadata: { name: "grafana", namespace: "monitoring" }, spec: { replicas: 3 } });
+    assert.deepEqual(await messages(policies.apiTokenOnlyForApiClients, scale), []);
+    const image = resource(`${k8s.deployment}Patch`, { kind: "Deployment", metadata: { name: "grafana", namespace: "monitoring" }, spec: { template: { spec: { containers: [{ name: "grafana", image: "grafana/grafana:11.2.1" }] } } } });
+    assert.deepEqual(await messages(policies.readOnlyRootFilesystem, image), ['spec.template.spec.containers[0] "grafana": securityContext.readOnlyRootFilesystem is unset; must be true']);
+  });
+});
+
+describe("k8s-rbac-least-privilege", () => {
+  const clusterRole = (name: string, rules: Json[], labels: Json = {}) =>
+    resource(k8s.clusterRole, { kind: "ClusterRole", metadata: { name, labels }, rules }, name);
+  const discovery = [
+    { apiGroups: [""], resources: ["pods", "endpoints", "services"], verbs: ["get", "list", "watch"] },
+    { apiGroups: [""], resources: ["nodes"], verbs: ["list", "watch"] },
+    { apiGroups: [""], resources: ["nodes/metrics"], verbs: ["get"] },
+  ];
+  const allowedDiscovery = 'allowed for ClusterRole "monitoring-prometheus-discovery": get, list, watch on pods (core), endpoints (core), services (core); list, watch on nodes (core); get on nodes/metrics (core)';
+
+  it("accepts each of our roles granting what it may touch, and bindings to them", async () => {
+    assert.deepEqual(await messages(rbac.rbacLeastPrivilege, clusterRole("monitoring-prometheus-discovery", discovery)), []);
+    const binding = resource(k8s.clusterRoleBinding, {
+      kind: "ClusterRoleBinding",
+      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "tracing-otel-agent" },
+      subjects: [{ kind: "ServiceAccount", name: "otel-agent", namespace: "tracing" }],
+    });
+    assert.deepEqual(await messages(rbac.rbacLeastPrivilege, binding), []);
+  });
+
+  it("names Secrets, exec, proxy, escalate/bind/impersonate and anything else beyond the role's allowance", async () => {
+    const broader = [...discovery, { apiGroups: [""], resources: ["secrets", "pods/exec", "nodes/proxy"], verbs: ["get"] }, { apiGroups: ["apps"], resources: ["deployments"], verbs: ["patch"] }];
+    assert.deepEqual(await messages(rbac.rbacLeastPrivilege, clusterRole("monitoring-prometheus-discovery", broader)), [
+      'ClusterRole "monitoring-prometheus-discovery" rules[3] grants get on secrets (core), pods/exec (core), nodes/proxy (core) (reads or changes Secrets, i.e. credentials; exec runs commands in containers; proxy reaches nodes, pods or services past the API server\'s authorization); ' +
+        allowedDiscovery,
+      `ClusterRole "monitoring-prometheus-discovery" rules[4] grants patch on deployments (apps); ${allowedDiscovery}`,
+    ]);
+    const unknown = clusterRole("helper", [{ apiGroups: [""], resources: ["users"], verbs: ["impersonate"] }], { "rbac.authorization.k8s.io/aggregate-to-edit": "true" });
+    assert.deepEqual(await messages(rbac.rbacLeastPrivilege, unknown), [
+      'ClusterRole "helper" metadata.labels["rbac.authorization.k8s.io/aggregate-to-edit"] is "true": its rules would be added to every role aggregating "edit"; must not be set',
+      'ClusterRole "helper" rules[0] grants impersonate on users (core) (impersonate lets it act as other users, groups or service accounts); ClusterRole "helper" is not one of the configured roles (ClusterRole "monitoring-prometheus-discovery", ClusterRole "log-agents-log-agent", ClusterRole "tracing-otel-agent"); add it to roles with what it needs',
+    ]);
+  });
+
+  it("allows what the config lists (a Role in its namespace reading one Secret kind) and flags bindings to other roles or everyone", async () => {
+    const role = resource(k8s.role, { kind: "Role", metadata: { name: "reader", namespace: "logging" }, rules: [{ apiGroups: [""], resources: ["secrets"], verbs: ["get"] }] });
+    const config = { "k8s-rbac-least-privilege": { roles: [{ kind: "Role", name: "reader", namespace: "logging", rules: [{ apiGroups: [""], resources: ["secrets"], verbs: ["get"] }] }] } } as PolicyPackConfig;
+    assert.deepEqual(await messages(rbac.rbacLeastPrivilege, role, config), []);
+    const binding = resource(k8s.roleBinding, {
+      kind: "RoleBinding",
+      metadata: { name: "b", namespace: "monitoring" },
+      roleRef: { kind: "ClusterRole", name: "edit" },
+      subjects: [{ kind: "Group", name: "system:authenticated" }],
+    });
+    assert.deepEqual(await messages(rbac.rbacLeastPrivilege, binding, config), [
+      'roleRef is ClusterRole "edit"; must be one of the configured roles (Role "logging/reader")',
+      'subjects[0] is Group "system:authenticated" (every authenticated user); must name the service accounts that need the role',
+    ]);
   });
 });

@@ -3,6 +3,7 @@ import { type PolicyReport, type RecordedResource, formatReport, runPolicies } f
 import { aws, k8s } from "../policies/tokens";
 import { podSpecOf, workloadTypes } from "../policies/workloads";
 import { defaultProjectDir, stackNames } from "../scripts/synth";
+import { recorded } from "./support/policy-fixtures";
 
 const renders = new Map<string, Promise<{ resources: RecordedResource[]; environment: string }>>();
 
@@ -29,6 +30,13 @@ class Stack {
       throw new Error(`the rendered prod stack has no ${types.join(" | ")} to mutate`);
     }
     return found;
+  }
+
+  /** Adds a resource as the program would have registered it (a hand-edited program adding one). */
+  add(type: string, name: string, inputs: Json): RecordedResource {
+    const resource = recorded(type, name, inputs);
+    this.resources.push(resource);
+    return resource;
   }
 
   remove(resource: RecordedResource): void {
@@ -244,7 +252,267 @@ const mutations: Mutation[] = [
       policy.inputs.spec.ingress[0].from = [{ namespaceSelector: {} }];
     },
   },
+  ...escapeMutations(),
 ];
+
+/** A hardened pod spec of the rendered stack, copied, with one change: the shape a hand-written Patch or Pod takes. */
+function podFrom(s: Stack, type: string, change: (pod: Json) => void): Json {
+  const pod = structuredClone(s.pod(type));
+  change(pod);
+  return pod;
+}
+
+const workloadMeta = (s: Stack, type: string) => structuredClone(s.find(type).inputs.metadata);
+const iamDocument = (statement: Json) => JSON.stringify({ Version: "2012-10-17", Statement: [statement] });
+const lokiRole = (s: Stack) => s.find(aws.iamRole, (r) => r.name.includes("loki"));
+const lifecycle = (s: Stack) => s.find(aws.s3Lifecycle).inputs;
+const clusterRole = (s: Stack, name: string) => s.find(k8s.clusterRole, (r) => r.inputs.metadata.name === name).inputs;
+
+/**
+ * The escape classes of issue 15, several shapes each: IAM through other resource types, pod specs in Patch, List and
+ * bare Pod types, credentials inside structured documents, RBAC broader than each role needs, and S3 lifecycles that
+ * expire logs before the stack's retention.
+ */
+function escapeMutations(): Mutation[] {
+  const admin = "arn:aws:iam::aws:policy/AdministratorAccess";
+  return [
+    // IAM by another door
+    {
+      name: "attach AdministratorAccess with a RolePolicyAttachment",
+      policy: "aws-iam-no-broad-managed-policies",
+      apply: (s) => s.add(aws.iamRolePolicyAttachment, "loki-admin", { role: lokiRole(s).inputs.name, policyArn: admin }),
+    },
+    { name: "list IAMFullAccess in a Role's managedPolicyArns", policy: "aws-iam-no-broad-managed-policies", apply: (s) => (lokiRole(s).inputs.managedPolicyArns = ["arn:aws:iam::aws:policy/IAMFullAccess"]) },
+    {
+      name: "attach PowerUserAccess to a role and a user with a PolicyAttachment",
+      policy: "aws-iam-no-broad-managed-policies",
+      apply: (s) => s.add(aws.iamPolicyAttachment, "power", { policyArn: "arn:aws:iam::aws:policy/PowerUserAccess", roles: [lokiRole(s).inputs.name], users: ["ci"] }),
+    },
+    {
+      name: "pin AmazonS3FullAccess with RolePolicyAttachmentsExclusive",
+      policy: "aws-iam-no-broad-managed-policies",
+      apply: (s) => s.add(aws.iamRolePolicyAttachmentsExclusive, "loki-exclusive", { roleName: lokiRole(s).inputs.name, policyArns: ["arn:aws:iam::aws:policy/AmazonS3FullAccess"] }),
+    },
+    {
+      name: "a standalone Policy granting s3:* on the bucket",
+      policy: "aws-iam-least-privilege",
+      apply: (s) => s.add(aws.iamPolicy, "loki-s3-all", { name: "loki-s3-all", policy: iamDocument({ Effect: "Allow", Action: "s3:*", Resource: `arn:aws:s3:::${bucketOf(s)}/*` }) }),
+    },
+    {
+      name: "iam:PassRole on every role in a RolePolicy",
+      policy: "aws-iam-least-privilege",
+      apply: (s) => s.add(aws.iamRolePolicy, "loki-pass", { role: lokiRole(s).inputs.name, policy: iamDocument({ Effect: "Allow", Action: "iam:PassRole", Resource: "*" }) }),
+    },
+    {
+      name: "*:* on * in a UserPolicy",
+      policy: "aws-iam-no-wildcard-admin",
+      apply: (s) => s.add(aws.iamUserPolicy, "ci-admin", { user: "ci", policy: iamDocument({ Effect: "Allow", Action: "*:*", Resource: "*" }) }),
+    },
+    {
+      name: "NotAction in a Role's inline policy",
+      policy: "aws-iam-no-wildcard-admin",
+      apply: (s) => (lokiRole(s).inputs.inlinePolicies = [{ name: "all-but-iam", policy: iamDocument({ Effect: "Allow", NotAction: "iam:*", Resource: "*" }) }]),
+    },
+    {
+      name: "a GroupPolicy object document with iam:* on a role ARN",
+      policy: "aws-iam-least-privilege",
+      apply: (s) => s.add(aws.iamGroupPolicy, "ops", { group: "ops", policy: { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: ["iam:*"], Resource: "arn:aws:iam::123456789012:role/x" }] } }),
+    },
+    {
+      name: "let anyone assume the Loki role",
+      policy: "aws-iam-least-privilege",
+      apply: (s) => (lokiRole(s).inputs.assumeRolePolicy = iamDocument({ Effect: "Allow", Principal: { AWS: "*" }, Action: "sts:AssumeRole" })),
+    },
+    // Kubernetes *Patch, List and bare Pod types
+    {
+      name: "a DeploymentPatch that makes a container privileged",
+      policy: "k8s-no-privileged-containers",
+      apply: (s) =>
+        s.add(k8s.deployment + "Patch", "grafana-patch", {
+          apiVersion: "apps/v1",
+          kind: "Deployment",
+          metadata: workloadMeta(s, k8s.deployment),
+          spec: { template: { spec: podFrom(s, k8s.deployment, (p) => (securityContext(p).privileged = true)) } },
+        }),
+    },
+    {
+      name: "a StatefulSetPatch with hostNetwork",
+      policy: "k8s-no-host-namespaces",
+      apply: (s) =>
+        s.add(k8s.statefulSet + "Patch", "sts-patch", { kind: "StatefulSet", metadata: workloadMeta(s, k8s.statefulSet), spec: { template: { spec: { hostNetwork: true } } } }),
+    },
+    {
+      name: "a DaemonSetPatch that mounts the Docker socket",
+      policy: "k8s-host-path-allow-list",
+      apply: (s) =>
+        s.add(k8s.daemonSet + "Patch", "ds-patch", {
+          kind: "DaemonSet",
+          metadata: workloadMeta(s, k8s.daemonSet),
+          spec: { template: { spec: { volumes: [{ name: "docker", hostPath: { path: "/var/run/docker.sock" } }] } } },
+        }),
+    },
+    {
+      name: "a CronJobPatch that runs a :latest image",
+      policy: "k8s-images-pinned",
+      apply: (s) =>
+        s.add(k8s.cronJob + "Patch", "cron-patch", {
+          kind: "CronJob",
+          metadata: workloadMeta(s, k8s.cronJob),
+          spec: { jobTemplate: { spec: { template: { spec: podFrom(s, k8s.cronJob, (p) => (firstContainer(p).image = "busybox:latest")) } } } },
+        }),
+    },
+    {
+      name: "a bare Pod running as root",
+      policy: "k8s-run-as-non-root",
+      apply: (s) =>
+        s.add(k8s.pod, "debug", {
+          kind: "Pod",
+          metadata: { name: "debug", namespace: "monitoring" },
+          spec: podFrom(s, k8s.deployment, (p) => {
+            p.securityContext = { ...p.securityContext, runAsUser: 0, runAsNonRoot: false };
+            delete securityContext(p).runAsNonRoot;
+          }),
+        }),
+    },
+    {
+      name: "a PodPatch that adds SYS_ADMIN",
+      policy: "k8s-drop-all-capabilities",
+      apply: (s) =>
+        s.add(k8s.pod + "Patch", "pod-patch", {
+          kind: "Pod",
+          metadata: { name: "grafana-0", namespace: "monitoring" },
+          spec: podFrom(s, k8s.deployment, (p) => (securityContext(p).capabilities = { drop: ["ALL"], add: ["SYS_ADMIN"] })),
+        }),
+    },
+    {
+      name: "a JobPatch with a writable root filesystem",
+      policy: "k8s-read-only-root-filesystem",
+      apply: (s) =>
+        s.add(k8s.job + "Patch", "job-patch", {
+          kind: "Job",
+          metadata: { name: "migrate", namespace: "monitoring" },
+          spec: { template: { spec: podFrom(s, k8s.deployment, (p) => (securityContext(p).readOnlyRootFilesystem = false)) } },
+        }),
+    },
+    {
+      name: "a ReplicationController allowing privilege escalation",
+      policy: "k8s-no-privilege-escalation",
+      apply: (s) =>
+        s.add(k8s.replicationController, "rc", {
+          kind: "ReplicationController",
+          metadata: { name: "rc", namespace: "monitoring" },
+          spec: { template: { spec: podFrom(s, k8s.deployment, (p) => (securityContext(p).allowPrivilegeEscalation = true)) } },
+        }),
+    },
+    {
+      name: "a PodTemplate with seccomp Unconfined",
+      policy: "k8s-seccomp-runtime-default",
+      apply: (s) =>
+        s.add(k8s.podTemplate, "tpl", {
+          kind: "PodTemplate",
+          metadata: { name: "tpl", namespace: "monitoring" },
+          template: { spec: podFrom(s, k8s.deployment, (p) => (securityContext(p).seccompProfile = { type: "Unconfined" })) },
+        }),
+    },
+    {
+      name: "a DeploymentList item mounting a token it does not need",
+      policy: "k8s-api-token-only-for-api-clients",
+      apply: (s) =>
+        s.add(k8s.deployment + "List", "list", {
+          kind: "DeploymentList",
+          items: [{ ...structuredClone(s.find(k8s.deployment).inputs), spec: { template: { spec: podFrom(s, k8s.deployment, (p) => (p.automountServiceAccountToken = true)) } } }],
+        }),
+    },
+    // Credentials inside structured documents
+    {
+      name: "a token inside minified JSON (the SLO document)",
+      policy: "k8s-configmap-no-credentials",
+      apply: (s) => {
+        const data = s.find(k8s.configMap, (r) => Object.keys(r.inputs.data ?? {}).some((k) => k.endsWith(".json"))).inputs.data;
+        const key = Object.keys(data).find((k) => k.endsWith(".json"))!;
+        data[key] = JSON.stringify({ ...JSON.parse(data[key]), exporter: { apiKey: "9f8e7d6c5b4a39281706" } });
+      },
+    },
+    {
+      name: "a password inside a folded YAML block scalar",
+      policy: "k8s-configmap-no-credentials",
+      apply: (s) => {
+        const data = s.find(k8s.configMap, (r) => r.inputs.metadata.name === "grafana-datasources").inputs.data;
+        const key = Object.keys(data)[0];
+        data[key] = `${data[key]}
+extra: >
+  connect with
+  postgres://grafana:pa55w0rd@db:5432/grafana
+`;
+      },
+    },
+    {
+      name: "a Slack token inside a JSON string embedded in YAML",
+      policy: "k8s-configmap-no-credentials",
+      apply: (s) => {
+        const data = s.find(k8s.configMap, (r) => r.inputs.metadata.name === "alertmanager-config").inputs.data;
+        const key = Object.keys(data)[0];
+        data[key] = `${data[key]}
+extra_config: '{"notifier":{"bot":"xoxb-1234567890-abcdefghij"}}'
+`;
+      },
+    },
+    {
+      name: "a secret in a ConfigMap's binaryData",
+      policy: "k8s-configmap-no-credentials",
+      apply: (s) => (s.find(k8s.configMap).inputs.binaryData = { "env.json": Buffer.from('{"db":{"secret":"hunter2hunter2"}}').toString("base64") }),
+    },
+    // RBAC least privilege
+    {
+      name: "let Prometheus read Secrets cluster-wide",
+      policy: "k8s-rbac-least-privilege",
+      apply: (s) => clusterRole(s, "monitoring-prometheus-discovery").rules.push({ apiGroups: [""], resources: ["secrets"], verbs: ["get", "list"] }),
+    },
+    { name: "let the log agent exec into pods", policy: "k8s-rbac-least-privilege", apply: (s) => clusterRole(s, "log-agents-log-agent").rules.push({ apiGroups: [""], resources: ["pods/exec"], verbs: ["create"] }) },
+    { name: "give the trace agent nodes/proxy", policy: "k8s-rbac-least-privilege", apply: (s) => clusterRole(s, "tracing-otel-agent").rules.push({ apiGroups: [""], resources: ["nodes/proxy"], verbs: ["get"] }) },
+    {
+      name: "a new ClusterRole that impersonates and escalates",
+      policy: "k8s-rbac-least-privilege",
+      apply: (s) =>
+        s.add(k8s.clusterRole, "helper", { kind: "ClusterRole", metadata: { name: "helper" }, rules: [{ apiGroups: ["rbac.authorization.k8s.io"], resources: ["clusterroles"], verbs: ["escalate", "bind"] }, { apiGroups: [""], resources: ["users"], verbs: ["impersonate"] }] }),
+    },
+    { name: "bind Prometheus to the built-in edit role", policy: "k8s-rbac-least-privilege", apply: (s) => (s.find(k8s.clusterRoleBinding).inputs.roleRef.name = "edit") },
+    {
+      name: "bind a role to every authenticated user",
+      policy: "k8s-rbac-least-privilege",
+      apply: (s) => s.find(k8s.clusterRoleBinding).inputs.subjects.push({ kind: "Group", name: "system:authenticated", apiGroup: "rbac.authorization.k8s.io" }),
+    },
+    {
+      name: "aggregate an agent role into the built-in view role",
+      policy: "k8s-rbac-least-privilege",
+      apply: (s) => (clusterRole(s, "tracing-otel-agent").metadata.labels["rbac.authorization.k8s.io/aggregate-to-view"] = "true"),
+    },
+    // Data lifecycle
+    { name: "expire chunks after 30 days in prod", policy: "aws-s3-lifecycle-outlasts-retention", apply: (s) => (lifecycle(s).rules[0].expiration.days = 30) },
+    { name: "expire chunks on the retention day (before the delete delay)", policy: "aws-s3-lifecycle-outlasts-retention", apply: (s) => (lifecycle(s).rules[0].expiration.days = 365) },
+    {
+      name: "add a bucket-wide rule expiring everything after 90 days",
+      policy: "aws-s3-lifecycle-outlasts-retention",
+      apply: (s) => lifecycle(s).rules.push({ id: "cleanup", status: "Enabled", filter: {}, expiration: { days: 90 } }),
+    },
+    { name: "expire previous versions after 1 day", policy: "aws-s3-lifecycle-outlasts-retention", apply: (s) => (lifecycle(s).rules[0].noncurrentVersionExpiration.noncurrentDays = 1) },
+    { name: "expire chunks on a fixed date", policy: "aws-s3-lifecycle-outlasts-retention", apply: (s) => (lifecycle(s).rules[0].expiration = { date: "2026-01-01T00:00:00Z" }) },
+    {
+      name: "move the lifecycle to the V2 type with a 60-day expiry",
+      policy: "aws-s3-lifecycle-outlasts-retention",
+      apply: (s) => {
+        const resource = s.find(aws.s3Lifecycle);
+        resource.type = aws.s3Lifecycle[1];
+        resource.inputs.rules[0].expiration.days = 60;
+      },
+    },
+    {
+      name: "an inline lifecycleRules on the bucket expiring after 14 days",
+      policy: "aws-s3-lifecycle-outlasts-retention",
+      apply: (s) => (s.find(aws.s3Bucket).inputs.lifecycleRules = [{ enabled: true, expiration: { days: 14 } }]),
+    },
+  ];
+}
 
 function countsByPolicy(report: PolicyReport): Map<string, number> {
   const counts = new Map<string, number>();

@@ -178,6 +178,26 @@ describe("policies: offline runner", () => {
     assert.deepEqual(report.violations, [{ policy: "probe", enforcementLevel: "mandatory", message: "stack-wide", description: "records what it sees" }]);
   });
 
+  it("in preview mode, treats [computed] values as unknown like the analyzer: an advisory can't-run instead of a verdict", async () => {
+    const iamPolicies = packPolicies.filter((p) => p.name === "aws-iam-no-wildcard-admin");
+    const admin = recorded(aws.iamRolePolicy, "loki", { role: "r", policy: JSON.stringify({ Statement: [{ Effect: "Allow", Action: "*", Resource: "[computed]" }] }) });
+    const known = await runPolicies([admin], { policies: iamPolicies });
+    assert.deepEqual(known.violations.map((v) => v.enforcementLevel), []);
+    const preview = await runPolicies([admin, recorded(aws.iamRolePolicy, "known", { role: "r", policy: JSON.stringify({ Statement: [{ Effect: "Allow", Action: "*", Resource: "*" }] }) })], { policies: iamPolicies, preview: true });
+    assert.deepEqual(
+      preview.violations.map((v) => [v.name, v.enforcementLevel, v.message]),
+      [
+        ["loki", "advisory", `can't run policy 'aws-iam-no-wildcard-admin' from policy pack '${packName}@v${require("../policies/package.json").version}' during preview: string value at .policy can't be known during preview`],
+        ["known", "mandatory", 'policy Statement[0] allows every action on Resource "*"; must name actions and resources'],
+      ],
+    );
+    const stackPreview = await runPolicies([recorded(aws.s3Bucket[0], "chunks", { bucket: "b", policy: "[computed]" })], { policies: [stack.statefulResourcesProtected, ...packPolicies.filter((p) => p.name === "aws-s3-deny-insecure-transport")], environment: "prod", preview: true });
+    assert.deepEqual(stackPreview.violations.map((v) => [v.policy, v.enforcementLevel, v.urn ?? "(stack)"]), [
+      ["stateful-resources-protected", "mandatory", recorded(aws.s3Bucket[0], "chunks", {}).urn],
+      ["aws-s3-deny-insecure-transport", "advisory", "(stack)"],
+    ]);
+  });
+
   describe("npm run policy", () => {
     let dir: string;
     before(() => {
@@ -312,6 +332,17 @@ describe("policies: the pack under the Pulumi CLI's analyzer host", function () 
       offline.violations.map((v) => [`${v.description}\n${v.message}`, analyzerPb.EnforcementLevel.MANDATORY]),
     );
     assert.equal(pinned.length, 1);
+  });
+
+  it("agrees with the offline runner's preview mode on unknowns: the same policies, levels and messages", async () => {
+    const unknownSentinel = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"; // what the engine sends for a computed value
+    const inputs = { role: "loki", policy: "[computed]" };
+    const response = await call<analyzerPb.AnalyzeRequest, analyzerPb.AnalyzeResponse>(client.analyze, request(aws.iamRolePolicy, "loki", { ...inputs, policy: unknownSentinel }));
+    const offline = await runPolicies([recorded(aws.iamRolePolicy, "loki", inputs)], { preview: true });
+    const level = (l: string) => (l === "advisory" ? analyzerPb.EnforcementLevel.ADVISORY : analyzerPb.EnforcementLevel.MANDATORY);
+    const real = response.getDiagnosticsList().map((d) => [d.getPolicyname(), d.getEnforcementlevel(), d.getMessage().replace(/^.*\n/, "")]);
+    assert.ok(real.length >= 2, JSON.stringify(real));
+    assert.deepEqual(real, offline.violations.map((v) => [v.policy, level(v.enforcementLevel), v.message]));
   });
 
   it("reads the environment from the stack config the CLI exports (prod rules apply)", async () => {
