@@ -85,3 +85,13 @@ export const enginePeers = {
    */
   kubernetesProvider: { module: "github.com/pulumi/pulumi-kubernetes/provider/v4", version: "v4.0.0-20260115033456-f47bc2d6f199" },
 } as const satisfies Record<string, Peer>;
+
+/**
+ * Checkers the unit suite runs over what the repository ships, built by the toolchain like the peers; nothing
+ * deploys them. actionlint lints the GitHub Actions workflows users copy (`.github/workflows/`); kube-score scores
+ * every stack's rendered manifests.
+ */
+export const checkers = {
+  actionlint: { module: "github.com/rhysd/actionlint", version: "v1.7.12" },
+  kubeScore: { module: "github.com/zegl/kube-score", version: "v1.20.0" },
+} as const satisfies Record<string, Peer>;

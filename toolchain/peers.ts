@@ -5,7 +5,7 @@
  */
 import { chmodSync, cpSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { release, versions, type Peer } from "../config/versions";
+import { checkers, release, versions, type Peer } from "../config/versions";
 import { go, type Subject } from "./go";
 import { otelcolManifest, otelcolModules } from "./otelcol";
 
@@ -175,6 +175,24 @@ function otelcol(): Recipe {
   };
 }
 
+/**
+ * The checkers of the versions table, stamped with their release the way their own release builds are (actionlint
+ * and kube-score print it in `--version`).
+ */
+function checkerRecipes(): Recipe[] {
+  const { actionlint, kubeScore } = checkers;
+  const rel = (p: Peer) => p.version.replace(/^v/, "");
+  return [
+    toolCommand("actionlint", rel(actionlint), actionlint, `${actionlint.module}/cmd/actionlint`, "actionlint", [
+      `-X ${actionlint.module}.version=${rel(actionlint)}`,
+    ]),
+    toolCommand("kube-score", rel(kubeScore), kubeScore, `${kubeScore.module}/cmd/kube-score`, "kube-score", [
+      `-X main.version=${rel(kubeScore)}`,
+      `-X main.commit=${kubeScore.version}`,
+    ]),
+  ];
+}
+
 /** The peers `npm test` runs, in build order: the quick ones first, so a first run is useful early. */
 export function recipes(): Recipe[] {
   const collectorRelease = release("collector");
@@ -189,6 +207,7 @@ export function recipes(): Recipe[] {
       `-X ${jaeger.module}/internal/version.latestVersion=v${release("jaeger")}`,
       `-X ${jaeger.module}/internal/version.commitSHA=${jaeger.version}`,
     ]),
+    ...checkerRecipes(),
   ];
 }
 
