@@ -3,6 +3,8 @@ import { type PolicyReport, type RecordedResource, formatReport, runPolicies } f
 import { aws, k8s } from "../policies/tokens";
 import { podSpecOf, workloadTypes } from "../policies/workloads";
 import { defaultProjectDir, stackNames } from "../scripts/synth";
+import * as analyzerPb from "@pulumi/pulumi/proto/analyzer_pb";
+import { type AnalyzerHost, analyzeRequest, stackResource, startAnalyzerHost } from "./support/analyzer-host";
 import { recorded } from "./support/policy-fixtures";
 
 const renders = new Map<string, Promise<{ resources: RecordedResource[]; environment: string }>>();
@@ -564,5 +566,71 @@ describe("policies: mutation test on the rendered prod stack", () => {
     for (const r of rows) console.log([r.mutation.padEnd(widths[0]), r.policy.padEnd(widths[1]), r.caught].join("  "));
     console.log(`caught ${caughtCount}/${total}`);
     assert.deepEqual(rows.filter((r) => r.caught !== "yes"), []);
+  });
+});
+
+/**
+ * The offline runner and the analyzer host the Pulumi CLI starts give the same verdicts — policy, resource, level and
+ * message — on the rendered prod stack and on every mutant of it. Resources go to Analyze one by one and the whole
+ * stack to AnalyzeStack, as the engine sends them (an unchanged resource's verdicts are reused between mutants).
+ */
+describe("policies: the real analyzer agrees with the offline runner on every mutant", function () {
+  this.timeout(600_000);
+  let host: AnalyzerHost;
+  let rendered: { resources: RecordedResource[]; environment: string };
+  const analyzed = new Map<string, string[]>();
+  const level = (l: analyzerPb.EnforcementLevel) => (l === analyzerPb.EnforcementLevel.MANDATORY ? "mandatory" : l === analyzerPb.EnforcementLevel.ADVISORY ? "advisory" : `level ${l}`);
+
+  before(async () => {
+    rendered = await synth("prod");
+    host = await startAnalyzerHost({ stack: "prod", config: { "sigma-observability:environment": rendered.environment } });
+  });
+  after(async () => {
+    await host?.stop();
+  });
+
+  async function real(resources: RecordedResource[]): Promise<string[]> {
+    const verdicts: string[] = [];
+    for (const r of resources) {
+      const key = JSON.stringify([r.type, r.urn, r.inputs, r.options]);
+      if (!analyzed.has(key)) {
+        const response = await host.call<analyzerPb.AnalyzeRequest, analyzerPb.AnalyzeResponse>(host.client.analyze, analyzeRequest(r));
+        analyzed.set(key, response.getDiagnosticsList().map((d) => `${d.getPolicyname()} ${d.getUrn() || r.urn} ${level(d.getEnforcementlevel())}\n${d.getMessage()}`));
+      }
+      verdicts.push(...analyzed.get(key)!);
+    }
+    const stack = await host.call<analyzerPb.AnalyzeStackRequest, analyzerPb.AnalyzeResponse>(
+      host.client.analyzeStack,
+      new analyzerPb.AnalyzeStackRequest().setResourcesList(resources.map(stackResource)),
+    );
+    verdicts.push(...stack.getDiagnosticsList().map((d) => `${d.getPolicyname()} ${d.getUrn() || "(stack)"} ${level(d.getEnforcementlevel())}\n${d.getMessage()}`));
+    return verdicts.sort();
+  }
+
+  async function offline(resources: RecordedResource[]): Promise<string[]> {
+    const report = await runPolicies(resources, { environment: rendered.environment });
+    return report.violations.map((v) => `${v.policy} ${v.urn ?? "(stack)"} ${v.enforcementLevel}\n${v.description}\n${v.message}`).sort();
+  }
+
+  it(`gives the verdicts of the offline runner on the prod stack and each of ${mutations.length} mutants`, async () => {
+    const disagreements: string[] = [];
+    const compare = async (name: string, resources: RecordedResource[]) => {
+      const [a, b] = [await real(resources), await offline(resources)];
+      if (JSON.stringify(a) !== JSON.stringify(b)) {
+        const onlyReal = a.filter((x) => !b.includes(x));
+        const onlyOffline = b.filter((x) => !a.includes(x));
+        disagreements.push(`${name}:\n  only the analyzer: ${onlyReal.join("\n    ") || "-"}\n  only offline: ${onlyOffline.join("\n    ") || "-"}`);
+      }
+      return b.length;
+    };
+    assert.equal(await compare("the prod stack", rendered.resources), 0);
+    let verdicts = 0;
+    for (const mutation of mutations) {
+      const stack = new Stack(structuredClone(rendered.resources));
+      mutation.apply(stack);
+      verdicts += await compare(mutation.name, stack.resources);
+    }
+    console.log(`      ${mutations.length} mutants, ${verdicts} violations: the analyzer host and the offline runner agree on each`);
+    assert.deepEqual(disagreements, []);
   });
 });

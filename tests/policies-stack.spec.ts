@@ -1,11 +1,8 @@
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import type { Policies, StackValidationPolicy } from "@pulumi/policy";
-import * as grpc from "@grpc/grpc-js";
-import * as analyzerGrpc from "@pulumi/pulumi/proto/analyzer_grpc_pb";
 import * as analyzerPb from "@pulumi/pulumi/proto/analyzer_pb";
 import { Empty } from "google-protobuf/google/protobuf/empty_pb";
 import { Struct } from "google-protobuf/google/protobuf/struct_pb";
@@ -14,6 +11,7 @@ import { packName, policies as packPolicies } from "../policies/pack";
 import * as stack from "../policies/stack";
 import { aws, k8s } from "../policies/tokens";
 import { main as policyCli, renderedEnvironment } from "../scripts/policy";
+import { type AnalyzerHost, startAnalyzerHost } from "./support/analyzer-host";
 import { type Json, recorded, stackUrn, violationMessages } from "./support/policy-fixtures";
 
 const messages = (policy: Policies[number], resources: RecordedResource[], environment = "prod") =>
@@ -253,52 +251,24 @@ describe("policies: offline runner", () => {
   });
 });
 
-/**
- * The pack as the Pulumi CLI runs it: `pulumi-analyzer-policy` resolves @pulumi/pulumi/cmd/run-policy-pack from the
- * pack directory and runs it there with node; the pack's index.ts is type-checked by ts-node and starts the analyzer's
- * gRPC server, whose port it prints. The engine then calls GetAnalyzerInfo, Analyze and AnalyzeStack.
- */
+/** The pack under the analyzer host the Pulumi CLI starts (tests/support/analyzer-host.ts). */
 describe("policies: the pack under the Pulumi CLI's analyzer host", function () {
   this.timeout(60_000);
-  const packDir = path.resolve(__dirname, "..", "policies");
   const stackName = "blue";
-  let analyzer: ChildProcess | undefined;
-  let client: analyzerGrpc.AnalyzerClient;
+  let host: AnalyzerHost;
+  let client: AnalyzerHost["client"];
 
   before(async () => {
-    const runner = require.resolve("@pulumi/pulumi/cmd/run-policy-pack", { paths: [packDir] });
-    analyzer = spawn(process.execPath, [runner, "127.0.0.1:0", "."], {
-      cwd: packDir,
-      env: {
-        ...process.env,
-        // What the CLI exports to the analyzer: the stack's config and name. The name is not an environment, so
-        // prod rules apply only if the pack reads `environment` from the config.
-        PULUMI_CONFIG: JSON.stringify({ "sigma-observability:environment": "prod" }),
-        PULUMI_NODEJS_PROJECT: "sigma-observability",
-        PULUMI_NODEJS_STACK: stackName,
-      },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    const port = await new Promise<string>((resolve, reject) => {
-      let stderr = "";
-      analyzer!.stderr!.on("data", (d) => (stderr += d));
-      analyzer!.stdout!.once("data", (d) => resolve(String(d).trim()));
-      analyzer!.once("exit", (code) => reject(new Error(`analyzer exited ${code}: ${stderr}`)));
-    });
-    client = new analyzerGrpc.AnalyzerClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+    // The stack name is not an environment, so prod rules apply only if the pack reads `environment` from the config.
+    host = await startAnalyzerHost({ stack: stackName, config: { "sigma-observability:environment": "prod" } });
+    client = host.client;
   });
 
   after(async () => {
-    client?.close();
-    if (analyzer && analyzer.exitCode === null && analyzer.signalCode === null) {
-      const exited = new Promise((resolve) => analyzer!.once("exit", resolve));
-      analyzer.kill("SIGKILL");
-      await exited;
-    }
+    await host?.stop();
   });
 
-  const call = <Req, Res>(method: (req: Req, cb: (e: grpc.ServiceError | null, r: Res) => void) => unknown, req: Req) =>
-    new Promise<Res>((resolve, reject) => method.call(client, req, (e, r) => (e ? reject(e) : resolve(r))));
+  const call: AnalyzerHost["call"] = (method, req) => host.call(method, req);
 
   const request = (type: string, name: string, inputs: Json) =>
     new analyzerPb.AnalyzeRequest()
