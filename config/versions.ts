@@ -88,10 +88,15 @@ export const enginePeers = {
 
 /**
  * Checkers the unit suite runs over what the repository ships, built by the toolchain like the peers; nothing
- * deploys them. actionlint lints the GitHub Actions workflows users copy (`.github/workflows/`); kube-score scores
- * every stack's rendered manifests.
+ * deploys them. actionlint lints the GitHub Actions workflows users copy (`.github/workflows/`); kube-score and
+ * checkov (below) score every stack's rendered manifests.
  */
 export const checkers = {
   actionlint: { module: "github.com/rhysd/actionlint", version: "v1.7.12" },
   kubeScore: { module: "github.com/zegl/kube-score", version: "v1.20.0" },
 } as const satisfies Record<string, Peer>;
+
+/** Checkers installed from PyPI (into a venv of their own) rather than built from Go modules. */
+export const pythonCheckers = {
+  checkov: { package: "checkov", version: "3.3.30" },
+} as const;

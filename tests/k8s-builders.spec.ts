@@ -1,7 +1,7 @@
 import * as assert from "assert";
 import { res } from "../config/common";
 import { identityAt, labelsFor, objectName, selectorLabels } from "../components/k8s/labels";
-import { fieldEnv, hardenedContainer, hardenedPod, httpProbes } from "../components/k8s/pod";
+import { containerLogStorage, ephemeralStorage, fieldEnv, hardenedContainer, hardenedPod, httpProbes, scratchVolume } from "../components/k8s/pod";
 import { daemonSetArgs, deploymentArgs, spreadReplicas, statefulSetArgs, type WorkloadPod } from "../components/k8s/workload";
 import { parseQuantity } from "../components/k8s/quantity";
 
@@ -39,9 +39,38 @@ describe("hardened pod builder", () => {
   });
 
   it("always sets requests and a memory limit, and a CPU limit only when asked", () => {
-    assert.deepStrictEqual(pod.containers[0].resources, { requests: { cpu: "500m", memory: "1Gi" }, limits: { memory: "2Gi" } });
+    assert.deepStrictEqual(pod.containers[0].resources, {
+      requests: { cpu: "500m", memory: "1Gi", "ephemeral-storage": containerLogStorage },
+      limits: { memory: "2Gi", "ephemeral-storage": containerLogStorage },
+    });
     const c = hardenedContainer({ name: "x", image: "a:1", resources: res("1", "1Gi", "1Gi", "2") }) as any;
-    assert.deepStrictEqual(c.resources.limits, { cpu: "2", memory: "1Gi" });
+    assert.deepStrictEqual(c.resources.limits, { cpu: "2", memory: "1Gi", "ephemeral-storage": containerLogStorage });
+  });
+
+  describe("ephemeral storage", () => {
+    const main = { name: "main", image: "a:1", resources: res("1", "1Gi", "1Gi"), volumeMounts: [{ name: "tmp", mountPath: "/tmp" }, { name: "shared", mountPath: "/s" }] };
+    const sidecar = { name: "sidecar", image: "b:1", resources: res("10m", "16Mi", "32Mi"), volumeMounts: [{ name: "shared", mountPath: "/s" }, { name: "ram", mountPath: "/r" }] };
+    const volumes = [scratchVolume("tmp", "1Gi"), scratchVolume("shared", "256Mi"), { name: "ram", emptyDir: { medium: "Memory", sizeLimit: "1Gi" } }];
+
+    it("requests and limits each container's logs plus the disk-backed emptyDirs it is the first to mount", () => {
+      const sizes = ephemeralStorage({ containers: [main], initContainers: [sidecar], volumes });
+      assert.deepStrictEqual(Object.fromEntries(sizes), { main: "1344Mi", sidecar: "64Mi" });
+      const spec = hardenedPod({ containers: [main], initContainers: [sidecar], volumes }) as any;
+      for (const c of [...spec.containers, ...spec.initContainers]) {
+        assert.equal(c.resources.requests["ephemeral-storage"], sizes.get(c.name), c.name);
+        assert.equal(c.resources.limits["ephemeral-storage"], sizes.get(c.name), c.name);
+      }
+    });
+
+    it("covers every emptyDir's sizeLimit within the pod's limit, so the volume's own limit is reached first", () => {
+      const sizes = ephemeralStorage({ containers: [main], initContainers: [sidecar], volumes });
+      const podLimit = [...sizes.values()].reduce((n, q) => n + parseQuantity(q), 0);
+      assert.equal(podLimit, parseQuantity("1Gi") + parseQuantity("256Mi") + 2 * parseQuantity(containerLogStorage));
+    });
+
+    it("refuses a disk-backed emptyDir without a sizeLimit", () => {
+      assert.throws(() => ephemeralStorage({ containers: [main], volumes: [{ name: "tmp", emptyDir: {} }] }), /emptyDir "tmp" has no sizeLimit/);
+    });
   });
 
   it("mounts the API token only when the workload needs it", () => {

@@ -2,6 +2,8 @@ import * as assert from "assert";
 import { parse } from "yaml";
 import { lokiConfig } from "../components/logging-tier/loki-config";
 import { memcachedContainerMemoryMiB } from "../components/logging-tier/caches";
+import { containerLogStorage } from "../components/k8s/pod";
+import { parseQuantity } from "../components/k8s/quantity";
 import { validateStackConfig } from "../config";
 import { type Rendered, renderWith, stackValues } from "./support/harness";
 
@@ -60,6 +62,15 @@ describe("LoggingTier", () => {
       assert.strictEqual(sa.metadata.annotations["eks.amazonaws.com/role-arn"], "[computed]");
       const env = Object.fromEntries(pod.containers[0].env.map((e: any) => [e.name, e.value]));
       assert.match(env.LOKI_S3_SSE_KMS_KEY_ID, /^arn:aws:kms:eu-west-1:\d{12}:key\//);
+    });
+
+    it("requests and limits ephemeral storage for its logs and its 1Gi /tmp, so disk pressure does not evict it first", () => {
+      const pod = prod.object("StatefulSet", "loki", "logging").spec.template.spec;
+      const tmp = pod.volumes.find((v: any) => v.name === "tmp").emptyDir.sizeLimit;
+      assert.strictEqual(tmp, "1Gi");
+      const { requests, limits } = pod.containers[0].resources;
+      assert.strictEqual(parseQuantity(requests["ephemeral-storage"]), parseQuantity(tmp) + parseQuantity(containerLogStorage));
+      assert.strictEqual(limits["ephemeral-storage"], requests["ephemeral-storage"]);
     });
 
     it("rolls the pods when the config changes", () => {
@@ -177,6 +188,15 @@ describe("LoggingTier", () => {
       assert.deepStrictEqual(agent.volumeMounts.find((m: any) => m.name === "state"), { name: "state", mountPath: "/var/lib/otelcol" });
       assert.strictEqual(agent.securityContext.runAsNonRoot, true);
       assert.strictEqual(parse(prod.configs()["otel-log-agent.yaml"]).extensions.file_storage.directory, "/var/lib/otelcol");
+    });
+
+    it("requests and limits ephemeral storage for its logs; its checkpoints are on a hostPath, which the kubelet does not count", () => {
+      const pod = prod.object("DaemonSet", "log-agent", "log-agents").spec.template.spec;
+      assert.deepStrictEqual(pod.volumes.filter((v: any) => v.emptyDir), []);
+      for (const ctr of [...pod.initContainers, ...pod.containers]) {
+        assert.strictEqual(ctr.resources.requests["ephemeral-storage"], containerLogStorage, ctr.name);
+        assert.strictEqual(ctr.resources.limits["ephemeral-storage"], containerLogStorage, ctr.name);
+      }
     });
 
     it("is a DaemonSet alone in the log-agents namespace, reading only /var/log/pods, read-only", () => {

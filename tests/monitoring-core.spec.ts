@@ -1,6 +1,7 @@
 import { strict as assert } from "assert";
 import { findCredentials } from "../policies/credentials";
 import { parseQuantity } from "../components/k8s/quantity";
+import { containerLogStorage } from "../components/k8s/pod";
 import * as pulumi from "@pulumi/pulumi";
 import { validateStackConfig, type LoadedConfig } from "../config";
 import { buildPrometheusConfig } from "../components/monitoring-core/prometheus-config";
@@ -239,16 +240,42 @@ for (const stack of ["staging", "prod"] as const) {
         assert.deepEqual(sources.map((s: any) => s.configMap.items[0].path).sort(), ["slo-overview.json", "stack-health.json"]);
       });
 
-      it("takes its admin password and secret key from a Secret, never a literal", () => {
+      it("reads its admin password and secret key from files of a read-only Secret volume, never from env values", () => {
         const kind = stack === "prod" ? "Deployment" : "StatefulSet";
-        const env = container(r.object(kind, "grafana", ns), "grafana").env;
-        for (const name of ["GF_SECURITY_ADMIN_PASSWORD", "GF_SECURITY_SECRET_KEY"]) {
-          const v = env.find((e: any) => e.name === name);
-          assert.equal(v.valueFrom.secretKeyRef.name, "grafana-admin", name);
-          assert.equal(v.value, undefined);
+        const o = r.object(kind, "grafana", ns);
+        const grafana = container(o, "grafana");
+        const env = grafana.env;
+        assert.deepEqual(env.filter((e: any) => e.valueFrom?.secretKeyRef), [], "no credential in an env var");
+        for (const [name, file] of [["GF_SECURITY_ADMIN_PASSWORD", "admin-password"], ["GF_SECURITY_SECRET_KEY", "secret-key"]]) {
+          assert.equal(env.find((e: any) => e.name === name), undefined, `${name} is read from its __FILE`);
+          assert.equal(env.find((e: any) => e.name === `${name}__FILE`).value, `/etc/grafana/secrets/${file}`, name);
         }
+        assert.deepEqual(grafana.volumeMounts.find((m: any) => m.name === "secrets"), { name: "secrets", mountPath: "/etc/grafana/secrets", readOnly: true });
+        const volume = podSpec(o).volumes.find((v: any) => v.name === "secrets").projected;
+        assert.equal(volume.defaultMode, 0o440);
+        const admin = volume.sources.find((s: any) => s.secret.name === "grafana-admin").secret;
+        assert.deepEqual(admin.items, [{ key: "admin-password", path: "admin-password" }, { key: "secret-key", path: "secret-key" }]);
         const keys = redactedKeys(r.object("Secret", "grafana-admin", ns));
         if (keys) assert.deepEqual(keys, ["admin-password", "secret-key"]);
+      });
+
+      it("requests and limits ephemeral storage for its logs and every scratch volume it mounts", () => {
+        const kind = stack === "prod" ? "Deployment" : "StatefulSet";
+        const o = r.object(kind, "grafana", ns);
+        const scratch = podSpec(o).volumes.filter((v: any) => v.emptyDir);
+        // On postgres the data directory is scratch too; on sqlite it is the StatefulSet's claim.
+        assert.deepEqual(scratch.map((v: any) => v.name).sort(), stack === "prod" ? ["data", "tmp"] : ["tmp"]);
+        const expected = scratch.reduce((n: number, v: any) => n + parseQuantity(v.emptyDir.sizeLimit), parseQuantity(containerLogStorage));
+        const { requests, limits } = container(o, "grafana").resources;
+        assert.equal(parseQuantity(requests["ephemeral-storage"]), expected);
+        assert.equal(limits["ephemeral-storage"], requests["ephemeral-storage"]);
+      });
+
+      it("is live while its web server answers (/healthz) and ready while its database does (/api/health)", () => {
+        const kind = stack === "prod" ? "Deployment" : "StatefulSet";
+        const grafana = container(r.object(kind, "grafana", ns), "grafana");
+        assert.deepEqual(grafana.livenessProbe.httpGet, { path: "/healthz", port: "http" });
+        assert.deepEqual(grafana.readinessProbe.httpGet, { path: "/api/health", port: "http" });
       });
 
       it("runs as uid 472 with writable /var/lib/grafana and /tmp only", () => {
@@ -427,15 +454,24 @@ describe("MonitoringCore (prod): Grafana on RDS", function () {
     assert.deepEqual(toDb.to.map((p: any) => p.ipBlock.cidr), ["10.10.96.0/20", "10.10.112.0/20", "10.10.128.0/20"]);
   });
 
-  it("hands Grafana the database credentials through a Secret with a generated password", () => {
+  it("hands Grafana the database credentials as files of a Secret with a generated password", () => {
     const keys = redactedKeys(r.object("Secret", "grafana-database", ns));
     if (keys) assert.deepEqual(keys, ["database", "host", "password", "username"]);
-    const env = container(r.object("Deployment", "grafana", ns), "grafana").env;
-    const fromDbSecret = env.filter((e: any) => e.valueFrom?.secretKeyRef?.name === "grafana-database");
-    assert.deepEqual(
-      fromDbSecret.map((e: any) => [e.name, e.valueFrom.secretKeyRef.key]),
-      [["GF_DATABASE_HOST", "host"], ["GF_DATABASE_NAME", "database"], ["GF_DATABASE_USER", "username"], ["GF_DATABASE_PASSWORD", "password"]],
-    );
+    const o = r.object("Deployment", "grafana", ns);
+    const env = container(o, "grafana").env;
+    const files = Object.fromEntries(env.filter((e: any) => e.name.startsWith("GF_DATABASE_") && e.name.endsWith("__FILE")).map((e: any) => [e.name, e.value]));
+    assert.deepEqual(files, {
+      GF_DATABASE_HOST__FILE: "/etc/grafana/secrets/database-host",
+      GF_DATABASE_NAME__FILE: "/etc/grafana/secrets/database-name",
+      GF_DATABASE_USER__FILE: "/etc/grafana/secrets/database-user",
+      GF_DATABASE_PASSWORD__FILE: "/etc/grafana/secrets/database-password",
+    });
+    assert.equal(env.find((e: any) => e.name === "GF_DATABASE_PASSWORD"), undefined);
+    const sources = podSpec(o).volumes.find((v: any) => v.name === "secrets").projected.sources;
+    const database = sources.find((s: any) => s.secret.name === "grafana-database").secret;
+    assert.deepEqual(database.items.map((i: any) => [i.key, i.path]), [
+      ["host", "database-host"], ["database", "database-name"], ["username", "database-user"], ["password", "database-password"],
+    ]);
     const passwords = r.ofType("random:index/randomPassword:RandomPassword");
     assert.equal(passwords.length, 3);
     assert.ok(passwords.every((p) => p.options.protect), "generated passwords are protected in prod");

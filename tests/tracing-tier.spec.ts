@@ -207,6 +207,8 @@ describe("TracingTier: recorded resources", () => {
     it("enforces retention with a hardened daily index cleaner signed by a native SigV4 sidecar", () => {
       const cron = prod.object("CronJob", "jaeger-index-cleaner", ns);
       assert.equal(cron.spec.concurrencyPolicy, "Forbid");
+      // A run missed by more than an hour is skipped, never started at an arbitrary time after controller downtime.
+      assert.equal(cron.spec.startingDeadlineSeconds, 3600);
       const pod = cron.spec.jobTemplate.spec.template.spec;
       assert.equal(pod.restartPolicy, "Never");
       assert.deepEqual(pod.initContainers.map((c: any) => [c.name, c.restartPolicy]), [["sigv4-proxy", "Always"]]);

@@ -13,6 +13,7 @@ import { formatElapsed, goEnv } from "./go";
 import { toolchainDir } from "./paths";
 import { enginePeerRecipes } from "./engine";
 import { recipes, resetDir, type Recipe } from "./peers";
+import { checkovRecipe } from "./python";
 
 function stampOf(recipe: Recipe, goVersion: string): string {
   return JSON.stringify({ release: recipe.release, inputs: recipe.inputs, go: goVersion }, null, 2) + "\n";
@@ -23,7 +24,7 @@ export async function buildToolchain(names: string[], log: (line: string) => voi
   const binDir = join(root, "bin");
   mkdirSync(binDir, { recursive: true });
   mkdirSync(join(root, "stamps"), { recursive: true });
-  const groups: Record<string, Recipe[]> = { unit: recipes(), engine: enginePeerRecipes() };
+  const groups: Record<string, Recipe[]> = { unit: [...recipes(), checkovRecipe()], engine: enginePeerRecipes() };
   const all = Object.values(groups).flat();
   const unknown = names.filter((n) => !(n in groups) && !all.some((r) => r.name === n));
   if (unknown.length > 0) {

@@ -41,10 +41,19 @@ export interface ContainerArgs {
 }
 
 /**
- * A container that runs as non-root with a read-only root filesystem, no privilege escalation, every capability
- * dropped and the runtime's default seccomp profile. Requests and a memory limit are always set.
+ * Local ephemeral storage every container gets besides the scratch volumes it owns: room for its log files on the
+ * node, which the kubelet rotates at containerLogMaxSize (default 10Mi) keeping containerLogMaxFiles (default 5), so
+ * at most 50Mi. The root filesystem is read-only, so the writable layer stays empty.
  */
-export function hardenedContainer(c: ContainerArgs): Input {
+export const containerLogStorage = "64Mi";
+
+/**
+ * A container that runs as non-root with a read-only root filesystem, no privilege escalation, every capability
+ * dropped and the runtime's default seccomp profile. Requests and a memory limit are always set, and ephemeral
+ * storage is requested and limited at `storage` (see {@link ephemeralStorage}): without a request, any disk
+ * use exceeds it and the pod is among the first evicted when the node runs short of disk.
+ */
+export function hardenedContainer(c: ContainerArgs, storage: string = containerLogStorage): Input {
   return {
     name: c.name,
     image: c.image,
@@ -54,8 +63,12 @@ export function hardenedContainer(c: ContainerArgs): Input {
     ...(c.env ? { env: c.env } : {}),
     ...(c.ports ? { ports: c.ports.map((p) => ({ protocol: "TCP", ...p })) } : {}),
     resources: {
-      requests: { cpu: c.resources.requests.cpu, memory: c.resources.requests.memory },
-      limits: { ...(c.resources.limits.cpu ? { cpu: c.resources.limits.cpu } : {}), memory: c.resources.limits.memory },
+      requests: { cpu: c.resources.requests.cpu, memory: c.resources.requests.memory, "ephemeral-storage": storage },
+      limits: {
+        ...(c.resources.limits.cpu ? { cpu: c.resources.limits.cpu } : {}),
+        memory: c.resources.limits.memory,
+        "ephemeral-storage": storage,
+      },
     },
     ...(c.volumeMounts ? { volumeMounts: c.volumeMounts } : {}),
     ...(c.restartPolicy ? { restartPolicy: c.restartPolicy } : {}),
@@ -97,10 +110,32 @@ export interface PodArgs {
   tolerations?: k8s.types.input.core.v1.Toleration[];
 }
 
+/**
+ * The ephemeral storage of each container (by name), requested and limited alike: {@link containerLogStorage} plus
+ * the `sizeLimit` of every disk-backed emptyDir it is the first to mount (main containers before init containers).
+ * The kubelet counts emptyDirs against the pod's limit, the sum of its containers' limits, so each scratch volume
+ * belongs to exactly one container's share and the volume's own sizeLimit is reached before the pod's limit.
+ * Memory-backed emptyDirs count against memory instead; a disk-backed one without a sizeLimit is refused.
+ */
+export function ephemeralStorage(p: Pick<PodArgs, "containers" | "initContainers" | "volumes">): Map<string, string> {
+  const containers = [...p.containers, ...(p.initContainers ?? [])];
+  const bytes = new Map(containers.map((c) => [c.name, parseQuantity(containerLogStorage)]));
+  for (const volume of p.volumes ?? []) {
+    const dir = volume.emptyDir as k8s.types.input.core.v1.EmptyDirVolumeSource | undefined;
+    if (!dir || dir.medium === "Memory") continue;
+    if (typeof dir.sizeLimit !== "string") throw new Error(`emptyDir "${volume.name}" has no sizeLimit: give every scratch volume one (scratchVolume)`);
+    const owner = containers.find((c) => (c.volumeMounts ?? []).some((m) => m.name === volume.name));
+    if (owner) bytes.set(owner.name, bytes.get(owner.name)! + parseQuantity(dir.sizeLimit));
+  }
+  return new Map([...bytes].map(([name, b]) => [name, `${Math.ceil(b / 2 ** 20)}Mi`]));
+}
+
 /** A pod spec whose every container is hardened, running as a non-root UID/GID with RuntimeDefault seccomp. */
 export function hardenedPod(p: PodArgs): k8s.types.input.core.v1.PodSpec {
   const user = p.user ?? defaultUser;
   if (user.uid === 0 || user.gid === 0) throw new Error(`pods never run as root: got uid ${user.uid}, gid ${user.gid}`);
+  const storage = ephemeralStorage(p);
+  const harden = (c: ContainerArgs) => hardenedContainer(c, storage.get(c.name));
   return {
     ...(p.serviceAccountName ? { serviceAccountName: p.serviceAccountName } : {}),
     automountServiceAccountToken: p.needsApiToken ?? false,
@@ -113,8 +148,8 @@ export function hardenedPod(p: PodArgs): k8s.types.input.core.v1.PodSpec {
       seccompProfile: { type: "RuntimeDefault" },
       ...(p.supplementalGroups ? { supplementalGroups: p.supplementalGroups } : {}),
     },
-    ...(p.initContainers ? { initContainers: p.initContainers.map(hardenedContainer) } : {}),
-    containers: p.containers.map(hardenedContainer),
+    ...(p.initContainers ? { initContainers: p.initContainers.map(harden) } : {}),
+    containers: p.containers.map(harden),
     ...(p.volumes ? { volumes: p.volumes } : {}),
     ...(p.affinity ? { affinity: p.affinity } : {}),
     ...(p.topologySpreadConstraints ? { topologySpreadConstraints: p.topologySpreadConstraints } : {}),

@@ -18,6 +18,7 @@ export const grafanaPaths = {
   provisioning: "/etc/grafana/provisioning",
   dashboards: "/etc/grafana/dashboards",
   databaseCa: "/etc/grafana/database-ca",
+  secrets: "/etc/grafana/secrets",
 } as const;
 
 /** Datasource uids, stable so dashboards and cross-links can name them. */
@@ -136,12 +137,54 @@ export interface GrafanaMounts {
   databaseSecretName?: string;
 }
 
-const fromSecret = (name: string, secretName: string, key: string): k8s.types.input.core.v1.EnvVar => ({
-  name,
-  valueFrom: { secretKeyRef: { name: secretName, key } },
-});
+/** One credential Grafana reads from a file: the setting it fills, and the Secret key mounted as that file. */
+export interface SecretFile {
+  /** The setting's variable, `GF_<SECTION>_<KEY>`; Grafana reads it from `<variable>__FILE`. */
+  variable: string;
+  secretName: string;
+  key: string;
+  /** The file's name under {@link grafanaPaths.secrets}. */
+  file: string;
+}
 
-/** Grafana's settings as `GF_<SECTION>_<KEY>` variables; credentials come from Secrets, never literals. */
+/**
+ * Every credential Grafana reads, as files of its Secrets. The image's entrypoint (`packaging/docker/run.sh`) sets
+ * each `GF_<SECTION>_<KEY>` from the file named by `GF_<SECTION>_<KEY>__FILE` before starting Grafana, so the values
+ * are neither in the pod spec nor in the environment a `kubectl exec` starts with.
+ */
+export function grafanaSecretFiles(c: StackConfig, m: GrafanaMounts): SecretFile[] {
+  const admin = (variable: string, key: string): SecretFile => ({ variable, secretName: m.adminSecretName, key, file: key });
+  const database = (variable: string, key: string, file: string): SecretFile => ({ variable, secretName: m.databaseSecretName!, key, file });
+  return [
+    admin("GF_SECURITY_ADMIN_PASSWORD", "admin-password"),
+    // Encrypts datasource secrets in the database; every replica must use the same key, and never the default.
+    admin("GF_SECURITY_SECRET_KEY", "secret-key"),
+    ...(c.monitoring.grafana.database.kind === "postgres"
+      ? [
+          database("GF_DATABASE_HOST", "host", "database-host"),
+          database("GF_DATABASE_NAME", "database", "database-name"),
+          database("GF_DATABASE_USER", "username", "database-user"),
+          database("GF_DATABASE_PASSWORD", "password", "database-password"),
+        ]
+      : []),
+  ];
+}
+
+/** The Secrets of {@link grafanaSecretFiles} as one read-only volume: only the listed keys, readable by Grafana's group only. */
+export function grafanaSecretsVolume(files: SecretFile[]): k8s.types.input.core.v1.Volume {
+  const secretNames = [...new Set(files.map((f) => f.secretName))];
+  return {
+    name: "secrets",
+    projected: {
+      defaultMode: 0o440,
+      sources: secretNames.map((name) => ({
+        secret: { name, items: files.filter((f) => f.secretName === name).map((f) => ({ key: f.key, path: f.file })) },
+      })),
+    },
+  };
+}
+
+/** Grafana's settings as `GF_<SECTION>_<KEY>` variables; credentials are files of Secrets (`__FILE`), never literals or env values. */
 export function grafanaEnv(c: StackConfig, m: GrafanaMounts): k8s.types.input.core.v1.EnvVar[] {
   const g = c.monitoring.grafana;
   const plain = (name: string, value: string) => ({ name, value });
@@ -149,10 +192,6 @@ export function grafanaEnv(c: StackConfig, m: GrafanaMounts): k8s.types.input.co
     g.database.kind === "postgres"
       ? [
           plain("GF_DATABASE_TYPE", "postgres"),
-          fromSecret("GF_DATABASE_HOST", m.databaseSecretName!, "host"),
-          fromSecret("GF_DATABASE_NAME", m.databaseSecretName!, "database"),
-          fromSecret("GF_DATABASE_USER", m.databaseSecretName!, "username"),
-          fromSecret("GF_DATABASE_PASSWORD", m.databaseSecretName!, "password"),
           plain("GF_DATABASE_SSL_MODE", g.database.tls.mode),
           ...(g.database.tls.mode === "verify-full"
             ? [plain("GF_DATABASE_CA_CERT_PATH", `${grafanaPaths.databaseCa}/${g.database.tls.caBundleKey}`)]
@@ -175,9 +214,7 @@ export function grafanaEnv(c: StackConfig, m: GrafanaMounts): k8s.types.input.co
     plain("GF_LOG_MODE", "console"),
     plain("GF_SERVER_ROOT_URL", `https://${c.ingress.hosts.grafana}/`),
     plain("GF_SECURITY_ADMIN_USER", "admin"),
-    fromSecret("GF_SECURITY_ADMIN_PASSWORD", m.adminSecretName, "admin-password"),
-    // Encrypts datasource secrets in the database; every replica must use the same key, and never the default.
-    fromSecret("GF_SECURITY_SECRET_KEY", m.adminSecretName, "secret-key"),
+    ...grafanaSecretFiles(c, m).map((f) => plain(`${f.variable}__FILE`, `${grafanaPaths.secrets}/${f.file}`)),
     plain("GF_SECURITY_COOKIE_SECURE", "true"),
     plain("GF_SECURITY_DISABLE_GRAVATAR", "true"),
     plain("GF_USERS_ALLOW_SIGN_UP", "false"),
@@ -215,14 +252,18 @@ export function grafanaPod(c: StackConfig, m: GrafanaMounts): WorkloadPod {
         env: grafanaEnv(c, m),
         ports,
         resources: g.resources,
-        // Database migrations run before the health endpoint answers; a first start on RDS can take a while.
-        probes: httpProbes("http", "/api/health", "/api/health", 300),
+        // /api/health answers 503 while Grafana cannot reach its database (pkg/api/http_server.go, apiHealthHandler):
+        // right for readiness, but as liveness one database outage would restart every replica at once. /healthz
+        // answers 200 whenever the web server runs, which is all liveness should say. Database migrations run before
+        // the server listens; a first start on RDS can take a while.
+        probes: httpProbes("http", "/api/health", "/healthz", 300),
         volumeMounts: [
           { name: "data", mountPath: grafanaPaths.data },
           { name: "tmp", mountPath: "/tmp" },
           { name: "datasources", mountPath: `${grafanaPaths.provisioning}/datasources`, readOnly: true },
           { name: "dashboard-providers", mountPath: `${grafanaPaths.provisioning}/dashboards`, readOnly: true },
           { name: "dashboards", mountPath: grafanaPaths.dashboards, readOnly: true },
+          { name: "secrets", mountPath: grafanaPaths.secrets, readOnly: true },
           ...(caBundle ? [{ name: "database-ca", mountPath: grafanaPaths.databaseCa, readOnly: true }] : []),
         ],
       },
@@ -236,6 +277,7 @@ export function grafanaPod(c: StackConfig, m: GrafanaMounts): WorkloadPod {
         name: "dashboards",
         projected: { sources: m.dashboardConfigMaps.map((d) => ({ configMap: { name: d.name, items: [{ key: d.file, path: d.file }] } })) },
       },
+      grafanaSecretsVolume(grafanaSecretFiles(c, m)),
       ...(caBundle ? [{ name: "database-ca", configMap: { name: caBundle.caBundleConfigMap } }] : []),
     ],
   };

@@ -41,6 +41,14 @@ export function indexCleanerJob(c: StackConfig, store: OpenSearchStorage, endpoi
   };
 }
 
+/**
+ * How late a missed run may still start: one hour. Without a deadline, a run missed while the CronJob controller
+ * was down (a control-plane upgrade, say) starts whenever the controller comes back, at any hour. Within the hour the
+ * cleaner still runs near its slot, off-peak; later, that day's run is skipped and the next day's deletes both days'
+ * indices, so retention overshoots by one day at most. Far above the controller's 10-second check interval.
+ */
+export const indexCleanerStartingDeadlineSeconds = 3600;
+
 export function buildIndexCleaner(
   name: string,
   c: StackConfig,
@@ -57,6 +65,7 @@ export function buildIndexCleaner(
         schedule: store.indices.cleanerSchedule,
         timeZone: "Etc/UTC",
         concurrencyPolicy: "Forbid",
+        startingDeadlineSeconds: indexCleanerStartingDeadlineSeconds,
         successfulJobsHistoryLimit: 1,
         failedJobsHistoryLimit: 3,
         jobTemplate: { spec: indexCleanerJob(c, store, os.endpoint) },
