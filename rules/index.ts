@@ -8,7 +8,10 @@ import { serviceJob } from "./jobs";
 import { metricContract, serviceKeys, type ServiceKey } from "./metrics";
 import { errorRatioExpr, eventRateExpr, presenceSelectors, renderSelector } from "./promql";
 import { burnFactor, burnWindows, errorBudget, hardFailureRatio, sliWindows, tidy, validateSlos, windowSeconds, type Slo } from "./slo";
-import { recordNames, serviceDownAlert, sloRuleGroups } from "./slo-rules";
+import {
+  fillWindows, guardWindows, minimumWindowFill, pageClearsWithin, pageKeepFiringFor, recordNames, serviceDownAlert, sloRuleGroups,
+  stillBurningWindow,
+} from "./slo-rules";
 import { runbookBaseUrl, sloSpecs } from "./slos";
 import { isAlertingRule, type RecordingRule, type RuleFile, type RuleGroup } from "./types";
 
@@ -106,9 +109,9 @@ export function ruleNameProblems(files: Record<string, RuleFile>): string[] {
 }
 
 /**
- * The SLO document rendered as `configs/slos.json`: every spec with its derived numbers (error budget, burn
- * factors, error-ratio thresholds, time for a total outage to trip each condition), the recorded series and the
- * metric contract they are computed from.
+ * The SLO document rendered as `configs/slos.json`: the alert policy (windows, guards, reset), every spec with its
+ * derived numbers (error budget, burn factors, error-ratio thresholds, time for a total outage to trip each condition
+ * once its window counts), the recorded series and the metric contract they are computed from.
  */
 export function sloDocument(): unknown {
   return {
@@ -116,6 +119,10 @@ export function sloDocument(): unknown {
       windows: burnWindows.map((w) => ({ kind: w.kind, long: w.long, short: w.short, budgetConsumed: w.budgetConsumed })),
       hardFailureRatio,
       recordedWindows: sliWindows,
+      minimumWindowFill,
+      stillBurningWindow,
+      pageKeepFiringFor,
+      pageClearsWithinSeconds: pageClearsWithin,
     },
     slos: slos().map((slo) => {
       const budget = errorBudget(slo);
@@ -152,6 +159,7 @@ export function sloDocument(): unknown {
         }),
         recordings: [
           ...sliWindows.map((w) => recordNames.errorRatio(w)), recordNames.errorRatio(slo.period),
+          ...guardWindows.map((w) => recordNames.eventRate(w)), ...fillWindows.map((w) => recordNames.windowFill(w)),
           recordNames.objective, recordNames.errorBudget, recordNames.budgetRemaining, recordNames.currentBurnRate,
         ],
       };

@@ -88,3 +88,25 @@ export function presenceSelectors(slo: Slo): Selector[] {
 export function absentLabels(selector: Selector): Record<string, string> {
   return Object.fromEntries(selector.matchers.filter((m) => m.op === "=").map((m) => [m.label, m.value]));
 }
+
+/** Duration text Prometheus accepts and promtool prints: 1d6h2m30s (whole seconds; days are the largest unit). */
+export function formatDuration(seconds: number): string {
+  if (seconds === 0) return "0s";
+  const parts: string[] = [];
+  let rest = Math.round(seconds);
+  for (const [unit, size] of [["d", 86_400], ["h", 3600], ["m", 60], ["s", 1]] as const) {
+    if (rest >= size) {
+      parts.push(`${Math.floor(rest / size)}${unit}`);
+      rest %= size;
+    }
+  }
+  return parts.join("");
+}
+
+/** Parses a Prometheus duration as printed by promtool (1d2h, 6h2m30s, 500ms) into seconds. */
+export function parseDuration(text: string): number {
+  const units: Record<string, number> = { y: 365 * 86_400, w: 7 * 86_400, d: 86_400, h: 3600, m: 60, s: 1, ms: 0.001 };
+  let total = 0;
+  for (const [, n, unit] of text.matchAll(/(\d+)(ms|y|w|d|h|m|s)/g)) total += Number(n) * units[unit];
+  return total;
+}

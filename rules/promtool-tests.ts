@@ -1,13 +1,13 @@
 /**
- * `promtool test rules` files for the alert-quality scenarios of one SLO, and the reading of promtool's report:
- * `alert_rule_test` expectations from the burn-rate arithmetic at check times, and "expect nothing" probes at every
- * other step, whose failures tell which alerts fired when (detection and reset times).
+ * `promtool test rules` files for the alert-quality scenarios of one SLO, and the reading of promtool's report. Every
+ * probed time gets one `alert_rule_test` per alert name: the alerts the burn-rate arithmetic is sure of, or "expect
+ * nothing" where it is not, so promtool's failure report tells which alerts fired when (detection and reset times)
+ * and where it disagrees with the arithmetic.
  */
 import { buildRuleFiles, sloRuleFileName } from "./index";
-import {
-  burnVerdict, formatDuration, hardFailureVerdict, inputSeries, parseDuration, scenarios,
-  type InputSeries, type Scenario, type ScenarioName, type Verdict,
-} from "./scenarios";
+import { formatDuration, parseDuration } from "./promql";
+import { inputSeries, type InputSeries } from "./scenario-series";
+import { burnVerdict, hardFailureVerdict, scenarios, type Scenario, type Timing, type Verdict } from "./scenarios";
 import { burnWindows, type BurnWindow, type Slo } from "./slo";
 import { sloAlertNames } from "./slo-rules";
 import { isAlertingRule, type AlertingRule, type RuleFile } from "./types";
@@ -57,31 +57,50 @@ export interface PromtoolTestFile {
 
 const expected = (rule: AlertingRule): ExpectedAlert => ({ exp_labels: { ...rule.labels }, exp_annotations: { ...rule.annotations } });
 
+/** Whether a rule's condition holds at t, by the arithmetic. */
+function conditionVerdict(slo: Slo, scenario: Scenario, rule: AlertingRule, t: number): Verdict {
+  if (rule.alert === sloAlertNames.hardFailure) return hardFailureVerdict(slo, scenario, t);
+  const w = burnWindows.find((b) => b.long === rule.labels.long_window && b.short === rule.labels.short_window) as BurnWindow;
+  return burnVerdict(slo, scenario, t, w);
+}
+
+/** Whether a rule fires at t: its condition held at some evaluation in [t - keep_firing_for, t]. */
+function firingVerdict(slo: Slo, scenario: Scenario, rule: AlertingRule, t: number): Verdict {
+  const keep = rule.keep_firing_for ? parseDuration(rule.keep_firing_for) : 0;
+  const verdicts: Verdict[] = [];
+  for (let s = t; s >= Math.max(0, t - keep); s -= scenario.evalInterval) verdicts.push(conditionVerdict(slo, scenario, rule, s));
+  if (verdicts.includes(true)) return true;
+  return verdicts.includes("ambiguous") ? "ambiguous" : false;
+}
+
 /**
  * The alerts of `alertname` the arithmetic expects at time t, or undefined when any of them is too close to its
  * threshold to assert.
  */
 function expectedAt(slo: Slo, rules: AlertingRule[], scenario: Scenario, alertname: string, t: number): ExpectedAlert[] | undefined {
-  if (alertname === sloAlertNames.absent || alertname === sloAlertNames.componentDown) return [];
-  const verdicts = rules.filter((r) => r.alert === alertname).map((rule): [AlertingRule, Verdict] => {
-    if (alertname === sloAlertNames.hardFailure) return [rule, hardFailureVerdict(slo, scenario.phases, t)];
-    const w = burnWindows.find((b) => b.long === rule.labels.long_window && b.short === rule.labels.short_window) as BurnWindow;
-    return [rule, burnVerdict(slo, scenario.phases, t, w)];
-  });
+  const mine = rules.filter((r) => r.alert === alertname);
+  if (mine.length === 0) throw new Error(`${scenario.name} probes ${alertname}, which the rule file does not hold`);
+  const verdicts = mine.map((rule): [AlertingRule, Verdict] => [rule, firingVerdict(slo, scenario, rule, t)]);
   if (verdicts.some(([, v]) => v === "ambiguous")) return undefined;
   return verdicts.filter(([, v]) => v === true).map(([rule]) => expected(rule));
 }
 
-function probeTimes(scenario: Scenario): number[] {
-  const times: number[] = [];
-  for (let t = scenario.probe.from; t <= scenario.probe.to; t += scenario.probe.step) times.push(t);
-  return times;
+/** Every probed time of a scenario, in order; each is an evaluation time. */
+export function probeTimes(scenario: Scenario): number[] {
+  const times = new Set<number>();
+  for (const span of scenario.probes) {
+    for (let t = span.from; t <= span.to; t += span.step) {
+      if (t % scenario.evalInterval !== 0) throw new Error(`${scenario.name}: probe at ${t}s is not an evaluation time (every ${scenario.evalInterval}s)`);
+      times.add(t);
+    }
+  }
+  return [...times].sort((a, b) => a - b);
 }
 
 /**
- * One scenario as a promtool test group. At each check time, every alert the arithmetic is sure about is an
- * expectation (`asserted`); at every other probed time each alert name gets an "expect nothing" probe, so
- * promtool's failure report lists what fired there. One evaluation run answers both.
+ * One scenario as a promtool test group. At every probed time each alert name gets one `alert_rule_test`: the alerts
+ * the arithmetic is sure of (`asserted`), or none where it is not, so the failure report lists what fired there.
+ * One evaluation run answers both.
  */
 export interface ScenarioGroup {
   scenario: Scenario;
@@ -94,10 +113,9 @@ export function scenarioGroup(slo: Slo, scenario: Scenario, file: RuleFile = rul
   const rules = alertRules(file);
   const tests: AlertRuleTest[] = [];
   const asserted: AlertRuleTest[] = [];
-  const times = [...new Set([...probeTimes(scenario), ...scenario.checks])].sort((a, b) => a - b);
-  for (const t of times) {
+  for (const t of probeTimes(scenario)) {
     for (const alertname of scenario.alertnames) {
-      const exp = scenario.checks.includes(t) ? expectedAt(slo, rules, scenario, alertname, t) : undefined;
+      const exp = expectedAt(slo, rules, scenario, alertname, t);
       const test = { eval_time: formatDuration(t), alertname, exp_alerts: exp ?? [] };
       tests.push(test);
       if (exp) asserted.push(test);
@@ -145,25 +163,26 @@ export function parsePromtoolFailures(output: string): PromtoolFailure[] {
   return failures;
 }
 
-/** At each probed or checked time, the firing alerts (label sets including alertname). */
+/** At each probed time, the firing alerts (label sets including alertname). */
 export type Timeline = Map<number, Labels[]>;
 
-/** Detection and reset figures of one scenario. */
+/** Detection and reset figures of one scenario, read from the probed timeline. */
 export interface ScenarioOutcome {
-  scenario: ScenarioName;
   /** Seconds from incident start to the first page; null if nothing paged. */
   firstPage: number | null;
-  /**
-   * Seconds from incident end until the fast conditions (hard failure and the 1h/5m pair) stopped paging; null if
-   * they never paged or still fire at the end.
-   */
-  fastPageReset: number | null;
-  /** Seconds from incident end until no page fired at all; null if none paged or still firing at the end. */
-  allPagesReset: number | null;
-  /** Seconds from incident start to the first slow-burn ticket; null if none. */
+  /** Seconds from incident end until no page fired any more; null if nothing paged or a page still fires at the end. */
+  pagesClear: number | null;
+  /** Whether a page still fired at the last probed time. */
+  stillPaging: boolean;
+  /** Seconds from incident start to the first ticket; null if none. */
   firstTicket: number | null;
-  /** Every page alert seen (alertname and window pair). */
-  pagedAlerts: string[];
+  /** How often a page alert stopped and later fired again within the scenario (Alertmanager would resolve and re-page). */
+  flaps: number;
+  /** Seconds between the first page and the incident's end during which no page fired. */
+  unpagedDuringIncident: number;
+  /** Every page and every ticket seen (alertname and window pair). */
+  pagedBy: string[];
+  ticketedBy: string[];
 }
 
 /** The result of running one scenario through promtool. */
@@ -178,9 +197,9 @@ export interface ScenarioRun {
 
 const isPage = (labels: Labels): boolean => labels.severity === "critical";
 const isTicket = (labels: Labels): boolean => labels.alertname === sloAlertNames.slowBurn;
-const alertKey = (l: Labels): string => [l.alertname, l.long_window, l.short_window].filter(Boolean).join(" ");
+const alertKey = (l: Labels): string => [l.alertname, l.long_window && `${l.long_window}/${l.short_window}`].filter(Boolean).join(" ");
 
-/** Reads detection time, reset times and which alerts paged from a timeline. */
+/** Reads detection time, reset time, flapping and which alerts fired from a timeline. */
 export function outcome(scenario: Scenario, line: Timeline): ScenarioOutcome {
   const times = [...line.keys()].sort((a, b) => a - b);
   const at = (t: number): Labels[] => line.get(t) ?? [];
@@ -188,22 +207,27 @@ export function outcome(scenario: Scenario, line: Timeline): ScenarioOutcome {
     times.find((t) => t >= scenario.incident.start && at(t).some(pred));
   const pageAt = firstWith(isPage);
   const ticketAt = firstWith(isTicket);
-  const clearedAfter = (pred: (l: Labels) => boolean): number | null => {
-    const last = [...times].reverse().find((t) => at(t).some(pred));
-    if (last === undefined || last === times[times.length - 1]) return null;
-    const next = times[times.indexOf(last) + 1];
-    return Math.max(0, next - scenario.incident.end);
-  };
-  const fastest = burnWindows[0];
-  const isFastPage = (l: Labels): boolean => isPage(l) &&
-    (l.alertname === sloAlertNames.hardFailure || (l.long_window === fastest.long && l.short_window === fastest.short));
+  const lastPage = [...times].reverse().find((t) => at(t).some(isPage));
+  const stillPaging = lastPage !== undefined && lastPage === times[times.length - 1];
+  const keys = (pred: (l: Labels) => boolean): string[] => [...new Set(times.flatMap((t) => at(t).filter(pred).map(alertKey)))].sort();
+  let flaps = 0;
+  for (const key of keys(isPage)) {
+    const firing = times.map((t) => at(t).some((l) => isPage(l) && alertKey(l) === key));
+    flaps += firing.filter((on, i) => on && i > 0 && !firing[i - 1] && firing.slice(0, i).includes(true)).length;
+  }
+  let unpaged = 0;
+  times.forEach((t, i) => {
+    if (pageAt !== undefined && t > pageAt && t <= scenario.incident.end && !at(t).some(isPage)) unpaged += t - times[i - 1];
+  });
   return {
-    scenario: scenario.name,
     firstPage: pageAt === undefined ? null : pageAt - scenario.incident.start,
-    fastPageReset: times.some((t) => at(t).some(isFastPage)) ? clearedAfter(isFastPage) : null,
-    allPagesReset: pageAt === undefined ? null : clearedAfter(isPage),
+    pagesClear: lastPage === undefined || stillPaging ? null : Math.max(0, times[times.indexOf(lastPage) + 1] - scenario.incident.end),
+    stillPaging,
     firstTicket: ticketAt === undefined ? null : ticketAt - scenario.incident.start,
-    pagedAlerts: [...new Set(times.flatMap((t) => at(t).filter(isPage).map(alertKey)))].sort(),
+    flaps,
+    unpagedDuringIncident: unpaged,
+    pagedBy: keys(isPage),
+    ticketedBy: keys(isTicket),
   };
 }
 
@@ -250,34 +274,36 @@ export function readTestFileRuns(groups: readonly ScenarioGroup[], code: number,
   return groups.map((g) => readScenarioRun(g, failures));
 }
 
-/** A promtool test file of one SLO's scenarios that share an evaluation interval. */
-export interface SloTestFile {
+/** Name under which the test files refer to the SLO's rule file. */
+export const testRuleFileName = "rules.yml";
+
+/** The promtool test file of one scenario group. */
+export function testFile(ruleFile: RuleFile, groups: readonly ScenarioGroup[]): PromtoolTestFile {
+  const intervals = new Set(groups.map((g) => g.scenario.evalInterval));
+  if (intervals.size !== 1) throw new Error(`one test file evaluates at one interval; these scenarios need ${[...intervals].join(", ")}s`);
+  return {
+    rule_files: [testRuleFileName],
+    evaluation_interval: formatDuration([...intervals][0]),
+    group_eval_order: ruleFile.groups.map((g) => g.name),
+    tests: groups.map((g) => g.group),
+  };
+}
+
+/** A promtool test file of one scenario of an SLO, with the group it holds. */
+export interface ScenarioTestFile {
   document: PromtoolTestFile;
   groups: ScenarioGroup[];
 }
 
-/** Name under which the test files refer to the SLO's rule file. */
-export const testRuleFileName = "rules.yml";
-
-/** The rule file of one SLO and its scenarios as promtool test files, one per evaluation interval. */
-export function sloTestFiles(slo: Slo): { ruleFile: RuleFile; files: SloTestFile[] } {
+/**
+ * The rule file of one SLO and one promtool test file per scenario, so scenarios run in parallel and a failure names
+ * its scenario.
+ */
+export function sloTestFiles(slo: Slo, timing: Timing): { ruleFile: RuleFile; files: ScenarioTestFile[] } {
   const ruleFile = ruleFileFor(slo);
-  const byInterval = new Map<number, ScenarioGroup[]>();
-  for (const scenario of scenarios(slo)) {
-    const list = byInterval.get(scenario.evalInterval) ?? [];
-    list.push(scenarioGroup(slo, scenario, ruleFile));
-    byInterval.set(scenario.evalInterval, list);
-  }
-  return {
-    ruleFile,
-    files: [...byInterval].map(([interval, groups]) => ({
-      groups,
-      document: {
-        rule_files: [testRuleFileName],
-        evaluation_interval: formatDuration(interval),
-        group_eval_order: ruleFile.groups.map((g) => g.name),
-        tests: groups.map((g) => g.group),
-      },
-    })),
-  };
+  const files = scenarios(slo, timing).map((scenario) => {
+    const groups = [scenarioGroup(slo, scenario, ruleFile)];
+    return { groups, document: testFile(ruleFile, groups) };
+  });
+  return { ruleFile, files };
 }

@@ -1,265 +1,205 @@
 /**
- * Alert-quality scenarios, generated from an SLO spec and the metric contract: traffic/error profiles, the input
- * series that make an SLI see them, and the burn-rate arithmetic that says which alerts must fire when. The
- * promtool test files are assembled from these in `promtool-tests.ts`.
+ * Alert-quality scenarios, generated from an SLO spec and the stack's scrape and evaluation intervals: traffic and
+ * error profiles, what the alert policy requires of each, and the burn-rate arithmetic that says which alerts must
+ * fire when. `scenario-series.ts` turns a profile into input series, `promtool-tests.ts` into promtool test files.
  */
-import { serviceJob } from "./jobs";
-import { formatLe, resolveSeries } from "./metrics";
-import { renderSelector, sliSelectors } from "./promql";
+import { formatDuration } from "./promql";
+import type { Phase } from "./scenario-series";
 import {
-  burnFactor, burnWindows, errorBudget, hardFailureRatio, matcherAccepts, windowSeconds,
-  type BurnWindow, type Matcher, type Selector, type Slo,
+  burnFactor, burnWindows, errorBudget, hardFailureRatio, hardFailureWindow, windowSeconds,
+  type BurnWindow, type SliWindow, type Slo,
 } from "./slo";
-import { sloAlertNames } from "./slo-rules";
+import { minimumWindowFill, pageClearsWithin, sloAlertNames, stillBurningWindow, windowFillSteps } from "./slo-rules";
 
-/** A stretch of constant traffic: events per second and the share of them that fail the SLI. */
-export interface Phase {
-  seconds: number;
-  eventRate: number;
-  errorRatio: number;
+export type { Phase } from "./scenario-series";
+
+/** How often Prometheus scrapes and evaluates rules, in seconds (the stack's `monitoring` settings). */
+export interface Timing {
+  scrapeInterval: number;
+  evaluationInterval: number;
 }
 
-export type ScenarioName = "outage" | "blip" | "slow-burn" | "low-traffic";
+export type ScenarioKind = "outage" | "recovery" | "blip" | "intermittent" | "low-traffic" | "slow-burn";
 
-/** A traffic profile with the window of interest (incident start/end) and how densely to probe it. */
+/**
+ * What the alert policy promises for a scenario. `prompt`: the first page comes within one evaluation interval of the
+ * first failed scrape (the earliest moment the data can tell an outage from nothing), and every page clears within
+ * `pageClearsWithin` of full recovery. `steady`: each page alert fires in one unbroken stretch (no flapping).
+ */
+export interface Requirement {
+  page: "prompt" | "none" | "unasserted";
+  steady: boolean;
+  ticket: "open" | "none" | "unasserted";
+}
+
+/** Probed times: every `step` seconds from `from` to `to`. */
+export interface ProbeSpan {
+  from: number;
+  to: number;
+  step: number;
+}
+
+/** A traffic profile, its incident, how densely to probe it and what it must show. */
 export interface Scenario {
-  name: ScenarioName;
+  /** Unique per SLO, stable: it names the promtool test group and the row of the detection table. */
+  name: string;
+  kind: ScenarioKind;
+  /** What happens, for the detection table. */
   description: string;
+  /** Seconds of clean traffic before the incident, since the SLI's first sample. */
+  history: number;
   /** Seconds between input samples (the scrape interval). */
   sampleInterval: number;
   /** Seconds between rule evaluations; scenarios sharing a test file share it. */
   evalInterval: number;
   phases: Phase[];
   incident: { start: number; end: number };
-  /** Times (s) at which expectations are written. */
-  checks: number[];
-  /** Alert names the scenario's expectations and probes cover. */
+  /** Alert names the probes cover. */
   alertnames: string[];
-  /** Probed times: every `step` seconds from `from` to `to`. */
-  probe: { from: number; to: number; step: number };
+  probes: ProbeSpan[];
+  requires: Requirement;
+  /** Why a requirement is left open, for the detection table. */
+  note?: string;
 }
 
 const minute = 60;
 const hour = 3600;
-const day = 86_400;
 
 /** Traffic the scenarios run at: ten times the SLO's minimum, so only the low-traffic scenario falls under the guard. */
 export function normalRate(slo: Slo): number {
   return slo.minimumEventRate * 10;
 }
 
-/**
- * Clean traffic before each short incident. Two hours fill the 1h windows and keep a 30 s blip under the 6h/30m
- * page threshold of a 99.9% SLO with room to spare (0.5 min / 120 min = 0.42% < 0.6%); promtool evaluates every
- * rule at every step from zero, so each extra hour of history costs test time.
- */
-export const warmup = 2 * hour;
+/** The blip the policy must never page on: 30 seconds of total failure. */
+export const blipSeconds = 30;
+/** Histories a short incident is tried after: before, just at and well after the 1h window fills (the issue's). */
+export const coldStartHistories = [10 * minute, hour, 2 * hour] as const;
+/** A total outage long enough that every page condition that can fire does. */
+export const outageSeconds = 20 * minute;
+/** Intermittent failure: 2 minutes failing, 3 fine, for 30 minutes. */
+export const intermittent = { failing: 2 * minute, fine: 3 * minute, cycles: 6 } as const;
+/** Burn factors of the slow burns: between the 1x and 3x tickets, and between the 3x ticket and the 6x page pair. */
+export const slowBurnFactors = [2, 6] as const;
+
+const longest = (kind?: BurnWindow["kind"]): number =>
+  Math.max(...burnWindows.filter((w) => !kind || w.kind === kind).map((w) => windowSeconds(w.long)));
+
+/** Probed stretch after an incident: long enough to see every page clear, with room to spare. */
+const aftermath = pageClearsWithin + 25 * minute;
+
+const allAlerts = [sloAlertNames.fastBurn, sloAlertNames.hardFailure, sloAlertNames.slowBurn];
 
 /**
- * The five scenarios of the issue; `outage` also covers recovery. Minutes matter for the short incidents (30 s
- * scrapes, 1 min evaluations); the slow burn runs for days, so it samples every 5 min and evaluates every 30.
+ * The scenarios of the issue for one SLO: a total outage after 10 min, 1 h and 2 h of history and, as `recovery`,
+ * after every page window has filled; a 30 s blip after each of the short histories; intermittent failure; a total
+ * outage below the minimum traffic; the 2x and 6x slow burns after every window has filled. Every alert is probed
+ * at every evaluation.
  */
-export function scenarios(slo: Slo): Scenario[] {
+export function scenarios(slo: Slo, timing: Timing): Scenario[] {
   const rate = normalRate(slo);
-  const pages = [sloAlertNames.fastBurn, sloAlertNames.hardFailure];
-  const outage = 10 * minute;
-  const slowHistory = day;
+  const { scrapeInterval: sampleInterval, evaluationInterval: evalInterval } = timing;
+  const dense = (from: number, to: number): ProbeSpan => ({ from, to, step: evalInterval });
+  const clean = (seconds: number, eventRate = rate): Phase => ({ seconds, eventRate, errorRatio: 0 });
+  const failing = (seconds: number, eventRate = rate): Phase => ({ seconds, eventRate, errorRatio: 1 });
+  const short = { sampleInterval, evalInterval, alertnames: allAlerts };
+  const prompt: Requirement = { page: "prompt", steady: true, ticket: "unasserted" };
+  const h = formatDuration;
+
+  const outage = (name: string, kind: ScenarioKind, history: number): Scenario => ({
+    ...short,
+    name,
+    kind,
+    description: `total failure for ${h(outageSeconds)} after ${h(history)} of clean traffic, then recovery`,
+    history,
+    phases: [clean(history), failing(outageSeconds), clean(aftermath)],
+    incident: { start: history, end: history + outageSeconds },
+    probes: [dense(Math.max(0, history - minute), history + outageSeconds + aftermath)],
+    requires: prompt,
+  });
+
+  const blip = (history: number): Scenario => ({
+    ...short,
+    name: `blip-${h(history)}`,
+    kind: "blip",
+    description: `${blipSeconds} s of total failure after ${h(history)} of clean traffic`,
+    history,
+    // After the blip every window's ratio only falls, and no long window fills to count before its short window
+    // has emptied, so nothing that has not fired by the end of the probes ever will.
+    phases: [clean(history), failing(blipSeconds), clean(aftermath)],
+    incident: { start: history, end: history + blipSeconds },
+    probes: [dense(Math.max(0, history - minute), history + blipSeconds + aftermath)],
+    requires: { page: "none", steady: true, ticket: "none" },
+  });
+
+  const cycle = intermittent.failing + intermittent.fine;
+  const intermittentHistory = 2 * hour;
+  const fullPageHistory = longest("page");
   const quiet = slo.minimumEventRate / 2;
-  return [
-    {
-      name: "outage",
-      description: `total failure for ${outage / minute} min, then recovery`,
-      sampleInterval: 30,
-      evalInterval: minute,
-      phases: [
-        { seconds: warmup, eventRate: rate, errorRatio: 0 },
-        { seconds: outage, eventRate: rate, errorRatio: 1 },
-        { seconds: 35 * minute, eventRate: rate, errorRatio: 0 },
-      ],
-      incident: { start: warmup, end: warmup + outage },
-      checks: [2, 4, 10, 20, 40].map((m) => warmup + m * minute),
-      alertnames: [...pages, sloAlertNames.slowBurn, sloAlertNames.absent, sloAlertNames.componentDown],
-      probe: { from: warmup - minute, to: warmup + outage + 35 * minute, step: minute },
-    },
-    {
-      name: "blip",
-      description: "30 s of total failure",
-      sampleInterval: 30,
-      evalInterval: minute,
-      phases: [
-        { seconds: warmup, eventRate: rate, errorRatio: 0 },
-        { seconds: 30, eventRate: rate, errorRatio: 1 },
-        { seconds: 15 * minute, eventRate: rate, errorRatio: 0 },
-      ],
-      incident: { start: warmup, end: warmup + 30 },
-      checks: [1, 2, 5, 15].map((m) => warmup + m * minute),
-      alertnames: pages,
-      // Every window's error ratio only falls after the blip, so a page that has not fired by then never will.
-      probe: { from: warmup - minute, to: warmup + 15 * minute, step: minute },
-    },
-    {
-      name: "low-traffic",
-      description: `total failure for 20 min at ${quiet} events/s, half the minimum`,
-      sampleInterval: 30,
-      evalInterval: minute,
-      phases: [
-        { seconds: warmup, eventRate: quiet, errorRatio: 0 },
-        { seconds: 20 * minute, eventRate: quiet, errorRatio: 1 },
-        { seconds: 5 * minute, eventRate: quiet, errorRatio: 0 },
-      ],
-      incident: { start: warmup, end: warmup + 20 * minute },
-      checks: [2, 10, 20, 25].map((m) => warmup + m * minute),
-      alertnames: pages,
-      probe: { from: warmup - minute, to: warmup + 25 * minute, step: minute },
-    },
-    {
-      name: "slow-burn",
-      description: `errors at 2x the budget rate for 2 d after ${slowHistory / day} d of clean traffic`,
-      sampleInterval: 5 * minute,
-      evalInterval: 30 * minute,
-      phases: [
-        { seconds: slowHistory, eventRate: rate, errorRatio: 0 },
-        { seconds: 2 * day, eventRate: rate, errorRatio: 2 * errorBudget(slo) },
-      ],
-      incident: { start: slowHistory, end: slowHistory + 2 * day },
-      checks: [6 * hour, 12 * hour, 2 * day].map((t) => slowHistory + t),
-      alertnames: [...pages, sloAlertNames.slowBurn],
-      probe: { from: slowHistory - hour, to: slowHistory + 2 * day, step: 30 * minute },
-    },
-  ];
-}
+  const slowHistory = longest();
 
-/** Duration text promtool accepts and prints: 6h2m30s. */
-export function formatDuration(seconds: number): string {
-  if (seconds === 0) return "0s";
-  const parts: string[] = [];
-  let rest = Math.round(seconds);
-  for (const [unit, size] of [["h", hour], ["m", minute], ["s", 1]] as const) {
-    if (rest >= size) {
-      parts.push(`${Math.floor(rest / size)}${unit}`);
-      rest %= size;
-    }
-  }
-  return parts.join("");
-}
-
-/** Parses a Prometheus duration as printed by promtool (1d2h, 6h2m30s, 500ms) into seconds. */
-export function parseDuration(text: string): number {
-  const units: Record<string, number> = { y: 365 * day, w: 7 * day, d: day, h: hour, m: minute, s: 1, ms: 0.001 };
-  let total = 0;
-  for (const [, n, unit] of text.matchAll(/(\d+)(ms|y|w|d|h|m|s)/g)) total += Number(n) * units[unit];
-  return total;
-}
-
-const tidyNumber = (n: number): string => String(Number(n.toPrecision(12)));
-
-/** Cumulative counter values at every sample, in promtool's expanding notation (`a+bxn` per phase). */
-export function counterValues(phases: readonly Phase[], interval: number, perSample: (phase: Phase) => number): string {
-  const tokens = ["0"];
-  let value = 0;
-  for (const phase of phases) {
-    const samples = Math.round(phase.seconds / interval);
-    const increment = perSample(phase);
-    const first = value + increment;
-    tokens.push(samples === 1 ? tidyNumber(first) : `${tidyNumber(first)}+${tidyNumber(increment)}x${samples - 1}`);
-    value += increment * samples;
-  }
-  return tokens.join(" ");
-}
-
-type Labels = Record<string, string>;
-
-/**
- * Label values for a series that `accept` says yes to, from the values the metric contract declares (the first
- * declared value of each label that is not constrained). Undefined when no declared value fits.
- */
-function solveLabels(slo: Slo, series: string, accept: (label: string, value: string) => boolean, mustReject?: Matcher[]): Labels | undefined {
-  const resolved = resolveSeries(slo.service, series);
-  if (!resolved) throw new Error(`${series} is not in the ${slo.service} metric contract`);
-  const declared = resolved.metric.labels;
-  const base: Labels = {};
-  for (const [label, values] of Object.entries(declared)) {
-    const fit = values.find((v) => accept(label, v));
-    if (fit === undefined) return undefined;
-    base[label] = fit;
-  }
-  if (!mustReject || mustReject.length === 0) return base;
-  for (const m of mustReject) {
-    const values = declared[m.label] ?? [];
-    const fit = values.find((v) => accept(m.label, v) && !matcherAccepts(m, v));
-    if (fit !== undefined) return { ...base, [m.label]: fit };
-  }
-  return undefined;
-}
-
-const acceptsAll = (matchers: readonly Matcher[]) => (label: string, value: string): boolean =>
-  matchers.filter((m) => m.label === label).every((m) => matcherAccepts(m, value));
-
-/** A bucket boundary as Prometheus 3 stores it: whole numbers in float form ("3.0"), others as written. */
-export function storedLe(bound: number): string {
-  return Number.isInteger(bound) ? `${bound}.0` : formatLe(bound);
-}
-
-/**
- * A concrete series for a selector: its equality matchers, the solved label values, and for a bucket selector the
- * boundary in the form Prometheus 3 stores, so the tests prove the rules match what an upgraded server holds.
- */
-function seriesText(slo: Slo, selector: Selector, labels: Labels): string {
-  const fixed = Object.fromEntries(selector.matchers.filter((m) => m.op === "=" && m.label !== "le").map((m) => [m.label, m.value]));
-  const le = selector.matchers.filter((m) => m.label === "le");
-  const all: Labels = { ...labels, ...fixed };
-  if (le.length > 0) {
-    const metric = resolveSeries(slo.service, selector.metric)?.metric;
-    const bounds = metric?.kind === "histogram" ? metric.buckets : [];
-    const stored = bounds.map(storedLe).find((v) => le.every((m) => matcherAccepts(m, v)));
-    if (stored === undefined) throw new Error(`no bucket of ${selector.metric} in its stored form matches ${renderSelector(selector.metric, le)}`);
-    all.le = stored;
-  }
-  return renderSelector(selector.metric, Object.entries(all).map(([label, value]) => ({ label, op: "=" as const, value })));
-}
-
-/** One input series of a promtool test group. */
-export interface InputSeries {
-  series: string;
-  values: string;
-}
-
-/**
- * Input series that make the SLI see `phases`: for a ratio SLI on one counter, a good and a bad series; for a
- * ratio over two series, errors and total; for a latency SLI, the threshold bucket (good) and `_count` (all).
- * Plus `up` for the service's job, so the service is not reported down.
- */
-export function inputSeries(slo: Slo, phases: readonly Phase[], interval: number): InputSeries[] {
-  const selectors = sliSelectors(slo);
-  const good = (p: Phase): number => p.eventRate * interval * (1 - p.errorRatio);
-  const bad = (p: Phase): number => p.eventRate * interval * p.errorRatio;
-  const all = (p: Phase): number => p.eventRate * interval;
-  const labelsFor = (selector: Selector, reject?: Matcher[]): Labels => {
-    const labels = solveLabels(slo, selector.metric, acceptsAll(selector.matchers), reject);
-    if (!labels) throw new Error(`no declared label values of ${selector.metric} satisfy ${renderSelector(selector.metric, selector.matchers)}`);
-    return labels;
+  // Days of history at the stack's intervals are too much for promtool (it refuses the 30d average over more than
+  // 10,000 samples, and takes minutes): the slow burns sample every 2 minutes and evaluate every 5, which still
+  // gives the 5m window two samples and the fill its lookback, and moves windows of hours and days by minutes.
+  const slow = { sampleInterval: Math.max(sampleInterval, 2 * minute), evalInterval: Math.max(evalInterval, 5 * minute) };
+  const slowBurn = (factor: number): Scenario => {
+    // With every window full, a burn at `factor` trips a ticket window once its long window's ratio passes the
+    // window's factor; the burn runs 6 hours past the earliest such moment.
+    const trips = burnWindows.filter((w) => w.kind === "ticket" && burnFactor(w, slo.period) < factor)
+      .map((w) => (windowSeconds(w.long) * burnFactor(w, slo.period)) / factor);
+    if (trips.length === 0) throw new Error(`a ${factor}x burn trips no ticket of a ${slo.period} period`);
+    const burn = Math.ceil((Math.min(...trips) + 6 * hour) / hour) * hour;
+    const pageFactor = burnWindows.filter((w) => w.kind === "page").map((w) => burnFactor(w, slo.period)).filter((f) => f <= factor).sort((a, b) => b - a)[0];
+    return {
+      name: `slow-burn-${factor}x`,
+      kind: "slow-burn",
+      description: `errors at ${factor}x the budget rate for ${h(burn)} after ${h(slowHistory)} of clean traffic`,
+      history: slowHistory,
+      ...slow,
+      alertnames: allAlerts,
+      phases: [clean(slowHistory), { seconds: burn, eventRate: rate, errorRatio: factor * errorBudget(slo) }],
+      incident: { start: slowHistory, end: slowHistory + burn },
+      probes: [{ from: slowHistory - hour, to: slowHistory + burn, step: slow.evalInterval }],
+      requires: { page: pageFactor === undefined ? "none" : "unasserted", steady: false, ticket: "open" },
+      ...(pageFactor === factor
+        ? { note: `a ${factor}x burn sits exactly on a page's threshold ("more than ${factor}x" over its windows), so whether it pages depends on the rounding of the computed ratio; only its ticket is required` }
+        : pageFactor !== undefined
+          ? { note: `a ${factor}x burn is above the ${pageFactor}x page threshold of a ${slo.period} period, so it pages by design; only its ticket is required` }
+          : {}),
+    };
   };
-  const up = { series: `up{job=${JSON.stringify(serviceJob(slo.service))}}`, values: `1+0x${Math.round(phases.reduce((s, p) => s + p.seconds, 0) / interval)}` };
-  if (selectors.good) {
-    return [
-      { series: seriesText(slo, selectors.good, labelsFor(selectors.good)), values: counterValues(phases, interval, good) },
-      { series: seriesText(slo, selectors.total, labelsFor(selectors.total)), values: counterValues(phases, interval, all) },
-      up,
-    ];
-  }
-  const errors = selectors.errors as Selector;
-  if (errors.metric === selectors.total.metric) {
-    const rejecting = errors.matchers.filter((m) => !selectors.total.matchers.includes(m));
-    return [
-      { series: seriesText(slo, errors, labelsFor(errors)), values: counterValues(phases, interval, bad) },
-      { series: seriesText(slo, selectors.total, labelsFor(selectors.total, rejecting)), values: counterValues(phases, interval, good) },
-      up,
-    ];
-  }
+
   return [
-    { series: seriesText(slo, errors, labelsFor(errors)), values: counterValues(phases, interval, bad) },
-    { series: seriesText(slo, selectors.total, labelsFor(selectors.total)), values: counterValues(phases, interval, all) },
-    up,
+    ...coldStartHistories.map((history) => outage(`outage-${h(history)}`, "outage", history)),
+    outage("recovery", "recovery", fullPageHistory),
+    ...coldStartHistories.map(blip),
+    {
+      ...short,
+      name: "intermittent",
+      kind: "intermittent",
+      description: `${intermittent.cycles} cycles of ${h(intermittent.failing)} of total failure and ${h(intermittent.fine)} fine after ${h(intermittentHistory)} of clean traffic`,
+      history: intermittentHistory,
+      phases: [
+        clean(intermittentHistory),
+        ...Array.from({ length: intermittent.cycles }, () => [failing(intermittent.failing), clean(intermittent.fine)]).flat(),
+        clean(aftermath),
+      ],
+      // The incident ends with the last failure; the last fine stretch is already recovery.
+      incident: { start: intermittentHistory, end: intermittentHistory + intermittent.cycles * cycle - intermittent.fine },
+      probes: [dense(intermittentHistory - minute, intermittentHistory + intermittent.cycles * cycle + aftermath)],
+      requires: prompt,
+    },
+    {
+      ...short,
+      name: "low-traffic",
+      kind: "low-traffic",
+      description: `total failure for ${h(outageSeconds)} at half the SLO's minimum traffic after ${h(fullPageHistory)} of clean traffic, then recovery`,
+      history: fullPageHistory,
+      phases: [clean(fullPageHistory, quiet), failing(outageSeconds, quiet), clean(aftermath, quiet)],
+      incident: { start: fullPageHistory, end: fullPageHistory + outageSeconds },
+      probes: [dense(fullPageHistory - minute, fullPageHistory + outageSeconds + aftermath)],
+      requires: { page: "none", steady: true, ticket: "unasserted" },
+    },
+    ...slowBurnFactors.map(slowBurn),
   ];
 }
 
@@ -296,26 +236,48 @@ function all(verdicts: Verdict[]): Verdict {
   return verdicts.includes("ambiguous") ? "ambiguous" : true;
 }
 
+/**
+ * Error ratio over a window at t, as `rate` sees it: from the increments between the samples inside (t - window, t],
+ * the first of which is one sample interval after the window opens; over the part of the window that exists.
+ */
+function ratio(scenario: Scenario, t: number, window: SliWindow): number {
+  const { errors, events } = windowTotals(scenario.phases, t, windowSeconds(window) - scenario.sampleInterval);
+  return events === 0 ? 0 : errors / events;
+}
+
+/**
+ * Whether `window` is filled enough to count at t. The 5m ratio the fill counts exists from the second sample on
+ * (a rate needs two), and no scenario pauses traffic; the fill reads in steps, so a step either side is ambiguous.
+ */
+export function fillVerdict(scenario: Scenario, t: number, window: SliWindow): Verdict {
+  if (scenario.phases.some((p) => p.eventRate <= 0)) throw new Error(`${scenario.name}: the fill arithmetic assumes traffic never pauses`);
+  const seconds = windowSeconds(window);
+  const fill = Math.min(seconds, Math.max(0, t - scenario.sampleInterval)) / seconds;
+  const slack = 2 / windowFillSteps + scenario.evalInterval / seconds;
+  if (Math.abs(fill - minimumWindowFill) <= slack) return "ambiguous";
+  return fill >= minimumWindowFill;
+}
+
 /** What the burn-rate arithmetic says about one window pair at time t. */
-export function burnVerdict(slo: Slo, phases: readonly Phase[], t: number, w: BurnWindow): Verdict {
+export function burnVerdict(slo: Slo, scenario: Scenario, t: number, w: BurnWindow): Verdict {
   const threshold = burnFactor(w, slo.period) * errorBudget(slo);
-  const ratio = (seconds: number): number => {
-    const { errors, events } = windowTotals(phases, t, seconds);
-    return events === 0 ? 0 : errors / events;
-  };
-  const verdicts = [above(ratio(windowSeconds(w.long)), threshold), above(ratio(windowSeconds(w.short)), threshold)];
+  const { phases } = scenario;
+  const windows = [w.long, w.short];
+  if (w.kind === "page" && windowSeconds(w.short) > windowSeconds(stillBurningWindow)) windows.push(stillBurningWindow);
+  const verdicts = windows.map((window) => above(ratio(scenario, t, window), threshold));
   if (w.kind === "page") {
     verdicts.push(above(windowTotals(phases, t, windowSeconds(w.long)).events / windowSeconds(w.long), slo.minimumEventRate));
   }
+  verdicts.push(fillVerdict(scenario, t, w.long));
   return all(verdicts);
 }
 
 /** What the arithmetic says about the hard-failure page at time t. */
-export function hardFailureVerdict(slo: Slo, phases: readonly Phase[], t: number): Verdict {
-  const short = windowTotals(phases, t, 5 * minute);
+export function hardFailureVerdict(slo: Slo, scenario: Scenario, t: number): Verdict {
   const guard = windowSeconds(burnWindows[0].long);
   return all([
-    above(short.events === 0 ? 0 : short.errors / short.events, hardFailureRatio),
-    above(windowTotals(phases, t, guard).events / guard, slo.minimumEventRate),
+    above(ratio(scenario, t, hardFailureWindow), hardFailureRatio),
+    above(windowTotals(scenario.phases, t, guard).events / guard, slo.minimumEventRate),
+    fillVerdict(scenario, t, hardFailureWindow),
   ]);
 }

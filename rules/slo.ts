@@ -250,7 +250,8 @@ export interface BurnWindow {
 /**
  * The workbook's four conditions, expressed as budget consumed so the burn factors follow from the period: with a
  * 30-day period they are exactly 14.4x (2% in 1h), 6x (5% in 6h), 3x (10% in 1d) and 1x (10% in 3d). Each short
- * window is 1/12 of its long window, which sets how fast an alert resets after recovery.
+ * window is 1/12 of its long window, which sets how fast a ticket resets after recovery; a page also needs the 5m
+ * window burning, so it resets within minutes whatever its short window (`stillBurningWindow` in slo-rules.ts).
  */
 export const burnWindows: readonly BurnWindow[] = [
   { kind: "page", long: "1h", short: "5m", budgetConsumed: 0.02 },
@@ -286,3 +287,5 @@ export function windowSeconds(window: SliWindow): number {
  * for the hour; a 30-second total blip fills a tenth of the window and stays below it.
  */
 export const hardFailureRatio = 0.15;
+/** The window the hard-failure page reads. */
+export const hardFailureWindow: SliWindow = "5m";

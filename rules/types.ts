@@ -7,11 +7,12 @@ export interface RecordingRule {
   labels?: Record<string, string>;
 }
 
-/** An alerting rule; `for` is a Prometheus duration. */
+/** An alerting rule; `for` and `keep_firing_for` are Prometheus durations. */
 export interface AlertingRule {
   alert: string;
   expr: string;
   for?: string;
+  keep_firing_for?: string;
   labels: Record<string, string>;
   annotations: Record<string, string>;
 }

@@ -1,15 +1,17 @@
 /**
  * `npm run render [-- --stack <name>]... [-- --out <dir>]`: the offline synth. Evaluates the real program for each
  * stack on Pulumi's mock runtime, runs the policy pack over what it registered, and writes `<dir>/<stack>/`
- * (manifests, resources.json, configs, summary.json, policy-report.json), then prints a short summary. With no
- * --stack, renders every stack that has a `Pulumi.<name>.yaml`. Exits non-zero if any stack has invalid config
- * (nothing is written for it) or a mandatory policy violation (its render is written, so the report can be read).
+ * (manifests, resources.json, configs, summary.json, policy-report.json, detection.md), then prints a short
+ * summary. With no --stack, renders every stack that has a `Pulumi.<name>.yaml`. Exits non-zero if any stack has
+ * invalid config (nothing is written for it) or a mandatory policy violation (its render is written, so the report
+ * can be read).
  */
 import * as path from "path";
 import type { CostEstimate } from "../components/s3-archive/cost-model";
 import { ConfigError } from "../config";
 import { formatReport, runPolicies } from "../policies/offline";
 import { defaultProjectDir, stackNames, synthStack } from "./synth";
+import { detectionDocument } from "./synth/detection";
 import { formatSummary } from "./synth/format";
 import { StackSummary, summarize } from "./synth/summary";
 import { writeStackOutput } from "./synth/write";
@@ -71,7 +73,12 @@ export async function render(o: RenderOptions): Promise<number> {
       // The same policy objects `pulumi preview --policy-pack policies` runs, over what the program registered.
       const report = await runPolicies(result.resources, { environment: result.environment });
       const dir = path.join(o.out, stack);
-      writeStackOutput(dir, { resources: result.resources, summary, extra: { "policy-report.json": report } });
+      writeStackOutput(dir, {
+        resources: result.resources,
+        summary,
+        extra: { "policy-report.json": report },
+        texts: { "detection.md": detectionDocument(stack, result.resources) },
+      });
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
       log(formatSummary(summary, { dir: path.relative(process.cwd(), dir) || ".", ms, placeholders: result.placeholderSecrets }));
       log(indent(formatReport(report)));

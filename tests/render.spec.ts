@@ -6,6 +6,7 @@ import * as YAML from "yaml";
 import { renderDirAnnotation } from "../components/k8s/documents";
 import { render } from "../scripts/render";
 import { defaultProjectDir } from "../scripts/synth";
+import { committedDetectionReport, detectionDocument } from "../scripts/synth/detection";
 import { manifestFileName } from "../scripts/synth/write";
 
 function tempProject(stacks: Record<string, string>): string {
@@ -53,6 +54,19 @@ describe("offline render (npm run render)", function () {
         assert.strictEqual(fs.readFileSync(onDisk, "utf8"), text, onDisk);
       }
     }
+  });
+
+  it("writes detection.md: the committed promtool measurement of every SLO's scenarios, current for the stack", () => {
+    const text = fs.readFileSync(path.join(out, "staging", "detection.md"), "utf8");
+    const report = committedDetectionReport();
+    assert.match(text, /^# Alert detection: staging\n/);
+    assert.doesNotMatch(text, /Out of date/);
+    assert.ok(text.includes(`Fingerprint \`${report.fingerprint}\``));
+    for (const slo of report.slos) assert.ok(text.includes(`### ${slo.title} (${slo.id}, objective ${slo.objective})`), slo.id);
+    for (const scenario of report.slos[0].scenarios) assert.match(text, new RegExp(`^\\| ${scenario.name} \\| ${scenario.description}`, "m"), scenario.name);
+    const resources = JSON.parse(fs.readFileSync(path.join(out, "staging", "resources.json"), "utf8"));
+    const stale = detectionDocument("staging", resources, { ...report, fingerprint: "measured-on-other-rules" });
+    assert.match(stale, /^# Alert detection: staging\n\n> \*\*Out of date\.\*\* .*Run `npm run detection`/);
   });
 
   it("never writes a secret value to disk", () => {

@@ -213,23 +213,47 @@ describe("rules: generated Prometheus rules", () => {
       '1 - (sum(rate(sigmavault_operation_duration_seconds_bucket{job="sigmavault",operation="write",le="0.01"}[5m])) / (sum(rate(sigmavault_operation_duration_seconds_count{job="sigmavault",operation="write"}[5m])) > 0))');
   });
 
-  it("pages on 1h/5m at 14.4x and 6h/30m at 6x behind the traffic guard, tickets on 1d/2h at 3x and 3d/6h at 1x without it", () => {
+  it("pages on 1h/5m at 14.4x and 6h/30m at 6x (still burning over 5m) behind the traffic guard, tickets on 1d/2h at 3x and 3d/6h at 1x without it, all behind the window-fill guard", () => {
     const alerts = allRules(files).filter(isAlertingRule);
     const burn = alerts.filter((a) => a.labels.service === "ryot" && a.labels.slo === "availability" && a.labels.long_window);
-    assert.deepEqual(burn.map((a) => [a.alert, a.labels.severity, a.labels.long_window, a.labels.short_window]), [
-      ["SLOFastBurn", "critical", "1h", "5m"], ["SLOFastBurn", "critical", "6h", "30m"],
-      ["SLOSlowBurn", "warning", "1d", "2h"], ["SLOSlowBurn", "warning", "3d", "6h"],
+    assert.deepEqual(burn.map((a) => [a.alert, a.labels.severity, a.labels.long_window, a.labels.short_window, a.keep_firing_for]), [
+      ["SLOFastBurn", "critical", "1h", "5m", "4m"], ["SLOFastBurn", "critical", "6h", "30m", "4m"],
+      ["SLOSlowBurn", "warning", "1d", "2h", undefined], ["SLOSlowBurn", "warning", "3d", "6h", undefined],
     ]);
+    const sel = '{service="ryot",slo="availability"}';
     assert.equal(burn[0].expr, [
-      'slo:sli_error:ratio_rate1h{service="ryot",slo="availability"} > (14.4 * 0.001)',
-      'slo:sli_error:ratio_rate5m{service="ryot",slo="availability"} > (14.4 * 0.001)',
-      'slo:sli_events:rate1h{service="ryot",slo="availability"} > 1',
+      `slo:sli_error:ratio_rate1h${sel} > (14.4 * 0.001)`,
+      `slo:sli_error:ratio_rate5m${sel} > (14.4 * 0.001)`,
+      `slo:sli_events:rate1h${sel} > 1`,
+      `slo:sli_window_fill:ratio1h${sel} >= 0.75`,
     ].join("\nand\n"));
-    assert.match(burn[1].expr, /ratio_rate6h\{[^}]*\} > \(6 \* 0\.001\)[\s\S]*ratio_rate30m\{[^}]*\} > \(6 \* 0\.001\)[\s\S]*sli_events:rate6h\{[^}]*\} > 1$/);
-    assert.doesNotMatch(burn[2].expr, /sli_events/);
-    assert.doesNotMatch(burn[3].expr, /sli_events/);
+    assert.equal(burn[1].expr, [
+      `slo:sli_error:ratio_rate6h${sel} > (6 * 0.001)`,
+      `slo:sli_error:ratio_rate30m${sel} > (6 * 0.001)`,
+      `slo:sli_error:ratio_rate5m${sel} > (6 * 0.001)`,
+      `slo:sli_events:rate6h${sel} > 1`,
+      `slo:sli_window_fill:ratio6h${sel} >= 0.75`,
+    ].join("\nand\n"));
+    assert.equal(burn[2].expr, [
+      `slo:sli_error:ratio_rate1d${sel} > (3 * 0.001)`, `slo:sli_error:ratio_rate2h${sel} > (3 * 0.001)`, `slo:sli_window_fill:ratio1d${sel} >= 0.75`,
+    ].join("\nand\n"));
+    assert.match(burn[3].expr, /ratio_rate3d\{[^}]*\} > \(1 \* 0\.001\)\nand\n[^\n]*ratio_rate6h\{[^}]*\} > \(1 \* 0\.001\)\nand\n[^\n]*window_fill:ratio3d\{[^}]*\} >= 0\.75$/);
     const hard = alerts.find((a) => a.alert === "SLOHardFailure" && a.labels.service === "sigmavault" && a.labels.slo === "read-latency");
-    assert.equal(hard?.expr, `slo:sli_error:ratio_rate5m{service="sigmavault",slo="read-latency"} > ${hardFailureRatio}\nand\nslo:sli_events:rate1h{service="sigmavault",slo="read-latency"} > 5`);
+    assert.equal(hard?.expr, [
+      `slo:sli_error:ratio_rate5m{service="sigmavault",slo="read-latency"} > ${hardFailureRatio}`,
+      'slo:sli_events:rate1h{service="sigmavault",slo="read-latency"} > 5',
+      'slo:sli_window_fill:ratio5m{service="sigmavault",slo="read-latency"} >= 0.75',
+    ].join("\nand\n"));
+    assert.equal(hard?.keep_firing_for, "4m");
+  });
+
+  it("records how much of each alert window the SLI's data fills, from the 5m error ratio in sixtieths of the window", () => {
+    const fills = allRules(files).filter((r): r is RecordingRule => "record" in r && r.record.startsWith("slo:sli_window_fill:") && r.labels?.slo === "availability" && r.labels.service === "ryot");
+    assert.deepEqual(Object.fromEntries(fills.map((r) => [r.record, r.expr])), Object.fromEntries(
+      [["5m", "5s"], ["1h", "1m"], ["6h", "6m"], ["1d", "24m"], ["3d", "1h12m"]].map(([window, step]) => [
+        `slo:sli_window_fill:ratio${window}`, `count_over_time(slo:sli_error:ratio_rate5m{service="ryot",slo="availability"}[${window}:${step}]) / 60`,
+      ]),
+    ));
   });
 
   it("alerts on every SLI series that must exist, including a pinned bucket", () => {

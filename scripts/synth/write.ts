@@ -37,7 +37,7 @@ export function generatedDocuments(resources: RecordedResource[]): Record<string
  */
 export function writeStackOutput(
   dir: string,
-  content: { resources: RecordedResource[]; summary: StackSummary; extra?: Record<string, unknown> },
+  content: { resources: RecordedResource[]; summary: StackSummary; extra?: Record<string, unknown>; texts?: Record<string, string> },
 ): void {
   const tmp = `${dir}.tmp-${process.pid}`;
   fs.rmSync(tmp, { recursive: true, force: true });
@@ -60,6 +60,7 @@ export function writeStackOutput(
   for (const [file, value] of Object.entries(content.extra ?? {})) {
     fs.writeFileSync(path.join(tmp, file), `${JSON.stringify(value, null, 2)}\n`);
   }
+  for (const [file, text] of Object.entries(content.texts ?? {})) fs.writeFileSync(path.join(tmp, file), text);
   fs.rmSync(dir, { recursive: true, force: true });
   fs.mkdirSync(path.dirname(dir), { recursive: true });
   fs.renameSync(tmp, dir);
