@@ -9,7 +9,7 @@ import {
 } from "../policies/offline";
 
 const usage =
-  "usage: npm run policy -- <out/<stack>/resources.json> [--config policy-config.json] [--out policy-report.json] [--environment <env>]";
+  "usage: npm run policy -- <out/<stack>/resources.json> [--config policy-config.json] [--out policy-report.json] [--environment <env>] [--preview]";
 
 export interface PolicyCliArgs {
   resourcesFile: string;
@@ -19,6 +19,11 @@ export interface PolicyCliArgs {
   outFile: string;
   /** Defaults to `environment` of the summary.json rendered beside the resources, else the stack directory name. */
   environment: string;
+  /**
+   * Judge the stack as a first `pulumi preview` does: "[computed]" values are unknown, and a policy that reads one
+   * reports the analyzer's advisory "can't run policy ... during preview" instead of a verdict.
+   */
+  preview: boolean;
 }
 
 /** Parses the CLI arguments; throws an Error naming the bad argument. */
@@ -27,7 +32,9 @@ export function parseArgs(argv: string[]): PolicyCliArgs {
   const positional: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
-    if (["--config", "--out", "--environment"].includes(arg)) {
+    if (arg === "--preview") {
+      flags.set(arg, "true");
+    } else if (["--config", "--out", "--environment"].includes(arg)) {
       const value = argv[++i];
       if (value === undefined || value.startsWith("--")) {
         throw new Error(`${arg} needs a value\n${usage}`);
@@ -48,6 +55,7 @@ export function parseArgs(argv: string[]): PolicyCliArgs {
     configFile: flags.get("--config"),
     outFile: flags.get("--out") ?? path.join(path.dirname(resourcesFile), "policy-report.json"),
     environment: flags.get("--environment") ?? renderedEnvironment(resourcesFile),
+    preview: flags.has("--preview"),
   };
 }
 
@@ -78,9 +86,9 @@ function readJson(file: string, what: string): unknown {
  */
 export async function writePolicyReport(
   resources: RecordedResource[],
-  options: { outFile: string; environment?: string; config?: PolicyPackConfig },
+  options: { outFile: string; environment?: string; config?: PolicyPackConfig; preview?: boolean },
 ): Promise<PolicyReport> {
-  const report = await runPolicies(resources, { environment: options.environment, config: options.config });
+  const report = await runPolicies(resources, { environment: options.environment, config: options.config, preview: options.preview });
   mkdirSync(path.dirname(options.outFile), { recursive: true });
   writeFileSync(options.outFile, `${JSON.stringify(report, null, 2)}\n`);
   return report;
@@ -105,7 +113,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   let report: PolicyReport;
   try {
-    report = await writePolicyReport(resources, { outFile: args.outFile, environment: args.environment, config });
+    report = await writePolicyReport(resources, { outFile: args.outFile, environment: args.environment, config, preview: args.preview });
   } catch (e) {
     console.error((e as Error).message);
     return 2;

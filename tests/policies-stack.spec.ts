@@ -248,6 +248,24 @@ describe("policies: offline runner", () => {
       assert.match(errors[0], /^unknown option --strict/);
       assert.match(errors[1], /^cannot read resources .*missing\.json/);
     });
+
+    it("with --preview, judges [computed] values as unknown, as the analyzer does in a first preview", async () => {
+      const file = path.join(dir, "preview.json");
+      writeFileSync(file, JSON.stringify([recorded(aws.iamRolePolicy, "loki", { role: "loki", policy: "[computed]" })]));
+      const log = console.log;
+      console.log = () => {};
+      try {
+        assert.equal(await policyCli([file, "--environment", "prod", "--preview", "--out", path.join(dir, "p.json")]), 0);
+      } finally {
+        console.log = log;
+      }
+      const report = JSON.parse(readFileSync(path.join(dir, "p.json"), "utf8"));
+      assert.ok(report.violations.length > 0);
+      for (const v of report.violations) {
+        assert.equal(v.enforcementLevel, "advisory");
+        assert.match(v.message, /^can't run policy '[\w-]+' from policy pack 'sigma-observability@v[\d.]+' during preview: .* can't be known during preview$/);
+      }
+    });
   });
 });
 
