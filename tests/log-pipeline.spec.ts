@@ -27,6 +27,9 @@ interface Received {
   line: string;
   resource: Record<string, string>;
   attributes: Record<string, string>;
+  /** The record's trace context as OTLP/JSON carries it: lowercase hex, empty when unset. */
+  traceId: string;
+  spanId: string;
 }
 
 type OtlpValue = { stringValue?: string; intValue?: string };
@@ -44,7 +47,9 @@ async function startSink(): Promise<{ url: string; received: Received[]; close: 
       for (const rl of body.resourceLogs ?? []) {
         const resource = flatten(rl.resource?.attributes);
         for (const sl of rl.scopeLogs ?? []) {
-          for (const r of sl.logRecords ?? []) received.push({ line: r.body?.stringValue ?? "", resource, attributes: flatten(r.attributes) });
+          for (const r of sl.logRecords ?? []) {
+            received.push({ line: r.body?.stringValue ?? "", resource, attributes: flatten(r.attributes), traceId: r.traceId ?? "", spanId: r.spanId ?? "" });
+          }
         }
       }
       res.writeHead(200, { "content-type": "application/json" }).end("{}");
@@ -151,6 +156,32 @@ describe("log pipeline: the rendered log agent under the deployed collector, on 
       { namespace: pod.namespace, pod: pod.name, uid: pod.uid, container: pod.container, cluster: "sigma-prod", environment: "prod" },
     );
     assert.equal(record.attributes["log.iostream"], "stdout");
+  });
+
+  it("lifts trace_id and span_id of JSON and logfmt lines into the record's trace context, and leaves the line as written", async () => {
+    const traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
+    const spanId = "00f067aa0ba902b7";
+    const json = JSON.stringify({ level: "error", msg: "vault write failed", trace_id: traceId, span_id: spanId, user: "u-1" });
+    const logfmt = `level=warn msg="slow first token" trace_id=${traceId.replace("4bf", "5bf")} span_id=${spanId.replace("00f", "01f")} ms=180`;
+    const plain = "plain text mentioning trace_id without a value";
+    const lines = [json, logfmt, plain];
+    for (const line of lines) {
+      written.push(line);
+      await appendFile(logFile(), criLine(line));
+    }
+    await delivered(lines);
+    const got = (line: string) => sink.received.find((r) => r.line === line)!;
+    assert.deepEqual(
+      lines.map((l) => ({ traceId: got(l).traceId, spanId: got(l).spanId })),
+      [
+        { traceId, spanId },
+        { traceId: traceId.replace("4bf", "5bf"), spanId: spanId.replace("00f", "01f") },
+        { traceId: "", spanId: "" },
+      ],
+    );
+    for (const l of lines) {
+      assert.deepEqual(Object.keys(got(l).attributes).sort(), ["log.file.path", "log.iostream", "logtag"], "no field of the line becomes an attribute");
+    }
   });
 
   it("follows a rotated file: lines before and after containerd's rotation arrive", async () => {

@@ -246,7 +246,16 @@ describe("LoggingTier", () => {
     it("tails container logs with the container parser and k8sattributes, and exports to Loki's OTLP endpoint", () => {
       const cfg = parse(prod.configs()["otel-log-agent.yaml"]);
       assert.deepStrictEqual(cfg.receivers.file_log.include, ["/var/log/pods/*/*/*.log"]);
-      assert.deepStrictEqual(cfg.receivers.file_log.operators, [{ type: "container", id: "container-parser" }]);
+      // The container parser, then the trace-context lift (proven on the real collector by log-pipeline.spec.ts).
+      assert.deepStrictEqual(cfg.receivers.file_log.operators.slice(0, 1), [{ type: "container", id: "container-parser" }]);
+      assert.deepStrictEqual(
+        cfg.receivers.file_log.operators.slice(1).map((o: any) => [o.type, o.trace?.trace_id?.parse_from ?? o.field]),
+        [
+          ["json_parser", "attributes.trace_context_scratch.trace_id"],
+          ["key_value_parser", "attributes.trace_context_scratch.trace_id"],
+          ["remove", "attributes.trace_context_scratch"],
+        ],
+      );
       assert.strictEqual(cfg.receivers.file_log.storage, "file_storage");
       // A replaced pod has no checkpoints (emptyDir): starting at the beginning would replay the node's logs into Loki.
       assert.strictEqual(cfg.receivers.file_log.start_at, "end");

@@ -232,6 +232,27 @@ for (const stack of ["staging", "prod"] as const) {
         ]) assert.ok(text.includes(`url: ${url}`), url);
       });
 
+      it("links the three telemetry datasources both ways by their stable uids, with every template `$` escaped", () => {
+        const ds = Object.fromEntries((parse(r.configs()["grafana/datasources.yaml"]).datasources as any[]).map((d) => [d.uid, d]));
+        assert.deepEqual(ds.prometheus.jsonData.exemplarTraceIdDestinations, [{ name: "trace_id", datasourceUid: "jaeger", urlDisplayLabel: "Trace in Jaeger" }]);
+        const derived = ds.loki.jsonData.derivedFields as any[];
+        assert.deepEqual(derived.map((f) => [f.matcherType, f.datasourceUid, f.url]), [["label", "jaeger", "$${__value.raw}"], ["regex", "jaeger", "$${__value.raw}"]]);
+        assert.equal(derived[0].matcherRegex, "trace_id", "Loki's structured metadata from the OTLP record's trace context");
+        const inLine = new RegExp(derived[1].matcherRegex);
+        for (const line of ['{"trace_id":"4bf92f3577b34da6a3ce929d0e0e4736"}', "level=info trace_id=4bf92f3577b34da6a3ce929d0e0e4736 msg=x", "traceID: 4bf92f3577b34da6a3ce929d0e0e4736"]) {
+          assert.equal(inLine.exec(line)?.[1], "4bf92f3577b34da6a3ce929d0e0e4736", line);
+        }
+        const logs = ds.jaeger.jsonData.tracesToLogsV2;
+        assert.deepEqual([logs.datasourceUid, logs.spanStartTimeShift, logs.spanEndTimeShift], ["loki", "-2m", "2m"]);
+        assert.equal(logs.query, '{$${__tags}} | k8s_pod_name="$${__span.tags["k8s.pod.name"]}" | trace_id="$${__trace.traceId}"');
+        const metrics = ds.jaeger.jsonData.tracesToMetrics;
+        assert.equal(metrics.datasourceUid, "prometheus");
+        assert.deepEqual(metrics.tags, [{ key: "service.name", value: "service_name" }]);
+        for (const q of metrics.queries) assert.match(q.query, /traces_span_metrics_(calls_total|duration_milliseconds_bucket)\{\$\$__tags/, q.name);
+        // An unescaped `$` would be expanded from Grafana's environment (to nothing) when the file is provisioned.
+        assert.deepEqual(r.configs()["grafana/datasources.yaml"].match(/(?<!\$)\$(?!\$)/g), null);
+      });
+
       it("provisions every dashboard from its own ConfigMap into the mounted dashboards directory", () => {
         const dashboards = Object.keys(r.configs()).filter((p) => p.startsWith("dashboards/"));
         assert.deepEqual(dashboards.sort(), ["dashboards/slo-overview.json", "dashboards/stack-health.json"]);
@@ -389,6 +410,18 @@ describe("MonitoringCore (staging) with the kubelet job disabled", function () {
     assert.deepEqual(off.object("ClusterRole", "monitoring-prometheus-discovery").rules, [
       { apiGroups: [""], resources: ["pods", "endpoints", "services"], verbs: ["get", "list", "watch"] },
     ]);
+  });
+
+  it("takes OTLP writes (spanmetrics) from the sampling gateways and Monitor-tab reads from Jaeger query, on 9090 only", () => {
+    const ingress = on.object("NetworkPolicy", "prometheus", ns).spec.ingress as any[];
+    const flow = ingress.find((f) => f.from.some((p: any) => p.podSelector.matchLabels?.["app.kubernetes.io/instance"] === "otel-gateway"));
+    assert.deepEqual(flow.from.map((p: any) => [p.namespaceSelector.matchLabels["kubernetes.io/metadata.name"], p.podSelector.matchLabels["app.kubernetes.io/instance"]]), [
+      ["tracing", "otel-gateway"],
+      ["tracing", "jaeger-query"],
+    ]);
+    assert.deepEqual(flow.ports, [{ protocol: "TCP", port: 9090 }]);
+    const args = container(on.object("StatefulSet", "prometheus", ns), "prometheus").args as string[];
+    assert.ok(args.includes("--web.enable-otlp-receiver") && args.includes("--enable-feature=exemplar-storage"), args.join(" "));
   });
 
   it("drops exactly the kubelet egress flow from the Prometheus policy", () => {

@@ -4,6 +4,8 @@
  * Jaeger query (remote storage), every one the binary of the release we deploy. What Jaeger holds is compared with
  * the sampling policies of the stack: every error trace kept, slow traces at their amplified rate, the rest at each
  * service's rate, within four standard deviations of the binomial count; and no collector refused or dropped a span.
+ * The gateways' spanmetrics go over OTLP to two Prometheus servers (the HA pair, with the flags the StatefulSet runs)
+ * and must count every span the agent accepted, sampled or not; Jaeger query's Monitor API reads them back.
  *
  * Off-cluster stand-ins, and nothing else:
  * - every listener binds a free loopback port instead of 0.0.0.0:<port>;
@@ -11,10 +13,12 @@
  *   headless Service in the cluster); the gateway exports to the loopback Jaeger collector, and the query reads its
  *   remote storage on loopback, instead of the Service names;
  * - `k8s_attributes` is left out of the agent's pipeline (it needs an API server; sampling reads `service.name`);
- * - Badger keeps its files in a temp dir (a volume in the pod).
+ * - Badger keeps its files in a temp dir (a volume in the pod);
+ * - the gateways push spanmetrics to the two loopback Prometheus servers instead of the StatefulSet pods' DNS names,
+ *   and Jaeger query reads the first one instead of the Prometheus Service.
  */
 import { strict as assert } from "assert";
-import { writeFile } from "node:fs/promises";
+import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parse } from "yaml";
 import type { SamplingConfig } from "../config/tracing";
@@ -24,6 +28,7 @@ import { renderStack, stackValues } from "./support/harness";
 import { freeLoopbackPort } from "./support/prom-tools";
 import { containerEnv, eventually, metricSum, onLoopback, readerOf, startPeer, tempDir, withLocalState, type Peer } from "./support/peers";
 import { toolchainBinary } from "../toolchain/paths";
+import { metricsBackend } from "../components/tracing-tier/jaeger";
 import { execFile } from "node:child_process";
 
 type Doc = Record<string, any>;
@@ -74,6 +79,8 @@ describe("trace pipeline: telemetrygen -> agent -> 2 sampling gateways -> Jaeger
   let queryUrl = "";
   let agentOtlp = "";
   const batches: Batch[] = [];
+  const prometheusUrls: string[] = [];
+  const prometheusPeers: Peer[] = [];
 
   async function start(name: string, binary: "otelcol" | "jaeger", doc: Doc, env: Record<string, string>, health: { port: number; path: string }): Promise<Running> {
     const ports = await onLoopback(doc);
@@ -98,8 +105,27 @@ describe("trace pipeline: telemetrygen -> agent -> 2 sampling gateways -> Jaeger
     const collector = await start("jaeger-collector", "jaeger", collectorDoc, env("jaeger.yaml"), { port: 13133, path: "/status" });
     const remoteStorage = collectorDoc.extensions.remote_storage.endpoint as string;
 
+    // The HA pair with the OTLP and exemplar flags of the rendered StatefulSet, on a config without scrape jobs.
+    const promContainer = r.podTemplates().flatMap((t) => t.spec.containers as Record<string, any>[])
+      .find((ct) => (ct.args ?? []).some((a: string) => a.startsWith("--config.file=") && a.endsWith("prometheus.yml")))!;
+    const promArgs = (promContainer.args as string[]).filter((a) => /^--(web\.enable-otlp-receiver|enable-feature=)/.test(a));
+    assert.ok(promArgs.includes("--web.enable-otlp-receiver"), "the rendered Prometheus accepts OTLP");
+    for (const i of [0, 1]) {
+      const dir = join(tmp.dir, `prometheus-${i}`);
+      await mkdir(dir);
+      await writeFile(join(dir, "prometheus.yml"), toGoYaml({ global: { scrape_interval: "15s" } }));
+      const port = await freeLoopbackPort();
+      const peer = startPeer(`prometheus-${i}`, "prometheus", [
+        "--config.file=prometheus.yml", `--storage.tsdb.path=${join(dir, "data")}`, `--web.listen-address=127.0.0.1:${port}`, ...promArgs,
+      ], { cwd: dir });
+      prometheusPeers.push(peer);
+      prometheusUrls.push(`http://127.0.0.1:${port}`);
+      await eventually(`prometheus-${i} ready`, 20_000, async () => ((await fetch(`http://127.0.0.1:${port}/-/ready`)).ok ? true : undefined), [peer]);
+    }
+
     const queryDoc = doc("jaeger-query.yaml");
     queryDoc.extensions.jaeger_storage.backends.traces.grpc.endpoint = remoteStorage;
+    queryDoc.extensions.jaeger_storage.metric_backends[metricsBackend].prometheus.endpoint = prometheusUrls[0];
     const query = await start("jaeger-query", "jaeger", queryDoc, env("jaeger-query.yaml"), { port: 13133, path: "/status" });
     queryUrl = `http://127.0.0.1:${query.ports.get(16686)}`;
 
@@ -107,6 +133,9 @@ describe("trace pipeline: telemetrygen -> agent -> 2 sampling gateways -> Jaeger
     for (const i of [0, 1]) {
       const g = doc("otel-gateway.yaml");
       g.exporters["otlp_grpc/jaeger"].endpoint = collectorDoc.receivers.otlp.protocols.grpc.endpoint;
+      const toPrometheus = g.service.pipelines["metrics/spanmetrics"].exporters as string[];
+      assert.equal(toPrometheus.length, prometheusUrls.length, "one spanmetrics exporter per Prometheus replica");
+      toPrometheus.forEach((e, j) => (g.exporters[e].metrics_endpoint = `${prometheusUrls[j]}/api/v1/otlp/v1/metrics`));
       const gw = await start(`otel-gateway-${i}`, "otelcol", g, env("otel-gateway.yaml"), { port: 13133, path: "/" });
       gateways.push(`127.0.0.1:${gw.ports.get(4317)}`);
     }
@@ -131,6 +160,7 @@ describe("trace pipeline: telemetrygen -> agent -> 2 sampling gateways -> Jaeger
 
   after(async () => {
     for (const r of running.reverse()) await r.peer.stop();
+    for (const p of prometheusPeers) await p.stop(5_000);
     await tmp?.remove();
   });
 
@@ -184,12 +214,78 @@ describe("trace pipeline: telemetrygen -> agent -> 2 sampling gateways -> Jaeger
     assert.deepEqual(rows.filter((r) => !r.ok).map((r) => `${r.service} ${r.category}: kept ${r.n} of ${r.count}, expected ${r.count * r.p} +- ${r.bound.toFixed(1)}`), []);
   });
 
+  /** One PromQL instant query against a loopback Prometheus: the result vector as label sets with their values. */
+  async function promQuery(url: string, query: string): Promise<{ metric: Record<string, string>; value: number }[]> {
+    const body = (await (await fetch(`${url}/api/v1/query?query=${encodeURIComponent(query)}`)).json()) as any;
+    if (body.status !== "success") throw new Error(`${query}: ${JSON.stringify(body)}`);
+    return body.data.result.map((r: any) => ({ metric: r.metric, value: Number(r.value[1]) }));
+  }
+
+  it("spanmetrics count every span the agent accepted, before sampling, in both Prometheus replicas", async () => {
+    const agent = running.find((r) => r.peer.name === "otel-agent")!;
+    const accepted = metricSum(await (await fetch(agent.metricsUrl)).text(), "otelcol_receiver_accepted_spans");
+    const spansPerTrace = accepted / generated();
+    assert.ok(Number.isInteger(spansPerTrace) && spansPerTrace >= 1, `${accepted} spans for ${generated()} traces`);
+    const calls = "traces_span_metrics_calls_total";
+    for (const url of prometheusUrls) {
+      const total = await eventually(`${url} to hold ${accepted} calls (flush every 15s)`, 90_000, async () => {
+        const [v] = await promQuery(url, `sum(${calls})`);
+        return v && v.value >= accepted ? v.value : undefined;
+      }, prometheusPeers);
+      assert.equal(total, accepted, "spanmetrics count each span exactly once");
+      const perService = await promQuery(url, `sum by (service_name) (${calls})`);
+      const expected = new Map<string, number>();
+      for (const b of batches) expected.set(b.service, (expected.get(b.service) ?? 0) + b.count * spansPerTrace);
+      assert.deepEqual(
+        Object.fromEntries(perService.map((r) => [r.metric.service_name, r.value])),
+        Object.fromEntries(expected),
+        "every service's calls are all its spans, sampled or not",
+      );
+      const errors = await promQuery(url, `sum(${calls}{status_code="STATUS_CODE_ERROR"})`);
+      const errorSpans = batches.filter((b) => b.category === "error").reduce((n, b) => n + b.count * spansPerTrace, 0);
+      assert.equal(errors[0]?.value, errorSpans, "errors are the spans with an error status");
+      const gateways = await promQuery(url, `count by (collector_instance_id) (${calls})`);
+      assert.equal(gateways.length, 2, "each gateway writes its own series (collector_instance_id)");
+      const [series] = await promQuery(url, `${calls}`);
+      assert.deepEqual(
+        Object.keys(series.metric).filter((l) => ["__name__", "job", "service_name", "span_name", "span_kind", "status_code", "collector_instance_id"].includes(l)).sort(),
+        ["__name__", "collector_instance_id", "job", "service_name", "span_kind", "span_name", "status_code"],
+        `the labels dashboards and Jaeger read: ${JSON.stringify(series.metric)}`,
+      );
+      const buckets = await promQuery(url, `sum(traces_span_metrics_duration_milliseconds_count)`);
+      assert.equal(buckets[0]?.value, accepted, "the latency histogram counts every span too");
+    }
+    const stored = await (await fetch(`${queryUrl}/api/traces?service=${batches[0].service}&limit=100000&lookback=1h`)).json() as { data: unknown[] };
+    console.log(`      spanmetrics series labels: ${Object.keys((await promQuery(prometheusUrls[0], calls))[0].metric).sort().join(", ")}`);
+    console.log(`      spanmetrics: ${accepted} spans counted in each Prometheus replica; ${batches[0].service}: ${stored.data.length} of ${batches.filter((b) => b.service === batches[0].service).reduce((n, b) => n + b.count, 0)} traces stored after sampling`);
+  });
+
+  it("keeps a trace ID exemplar on the latency histogram for Grafana's exemplar -> Jaeger link", async () => {
+    const now = Date.now() / 1000;
+    const body = (await (await fetch(`${prometheusUrls[0]}/api/v1/query_exemplars?query=${encodeURIComponent("traces_span_metrics_duration_milliseconds_bucket")}&start=${now - 3600}&end=${now + 60}`)).json()) as any;
+    const exemplars = (body.data ?? []).flatMap((s: any) => s.exemplars);
+    assert.ok(exemplars.length > 0, `no exemplars: ${JSON.stringify(body).slice(0, 500)}`);
+    assert.match(exemplars[0].labels.trace_id, /^[0-9a-f]{32}$/, "exemplars carry the trace_id label the Prometheus datasource links on");
+  });
+
+  it("Jaeger's Monitor tab reads the spanmetrics from Prometheus", async () => {
+    const service = batches[0].service;
+    const params = `service=${service}&endTs=${Date.now()}&lookback=3600000&step=60000&ratePer=600000&spanKind=server&spanKind=client`;
+    for (const kind of ["calls", "latencies?quantile=0.95&", "errors"]) {
+      const path = kind.includes("?") ? `${kind}${params}` : `${kind}?${params}`;
+      const body = (await (await fetch(`${queryUrl}/api/metrics/${path}`)).json()) as any;
+      const points = (body.metrics ?? []).flatMap((m: any) => m.metricPoints ?? []);
+      assert.ok(points.length > 0, `/api/metrics/${kind.split("?")[0]} for ${service} returned no points: ${JSON.stringify(body).slice(0, 400)}`);
+    }
+  });
+
   it("no collector refused, failed to queue, failed to send or dropped a span before its decision", async () => {
     const lost: string[] = [];
     for (const r of running) {
       const text = await (await fetch(r.metricsUrl)).text();
       for (const name of [
         "otelcol_receiver_refused_spans", "otelcol_exporter_enqueue_failed_spans", "otelcol_exporter_send_failed_spans",
+        "otelcol_exporter_send_failed_metric_points", "otelcol_exporter_enqueue_failed_metric_points",
         "otelcol_processor_tail_sampling_sampling_trace_dropped_too_early",
       ]) {
         const n = metricSum(text, name);

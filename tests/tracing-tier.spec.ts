@@ -222,7 +222,7 @@ describe("TracingTier: recorded resources", () => {
         const pod = prod.object("Deployment", name, ns).spec.template.spec;
         assert.deepEqual(pod.initContainers.map((c: any) => [c.name, c.restartPolicy]), [["sigv4-proxy", "Always"]], name);
         assert.deepEqual(pod.initContainers[0].env, [{ name: "OPENSEARCH_HOST", value: "[computed]" }], name);
-        assert.deepEqual(pod.containers[0].env.map((e: any) => e.name), ["GOMEMLIMIT"], `${name}: Jaeger itself needs no AWS settings`);
+        assert.deepEqual(pod.containers[0].env.map((e: any) => e.name), ["GOMEMLIMIT", "OTEL_TRACES_SAMPLER"], `${name}: Jaeger itself needs no AWS settings`);
       }
     });
   });
@@ -239,12 +239,17 @@ describe("TracingTier: recorded resources", () => {
 
       const gateway = policyFor(prod, selectorLabels(topology.otelGateway.id)).spec;
       assert.deepEqual(gateway.ingress[0].from[0].podSelector.matchLabels, selectorLabels(topology.otelAgent.id));
-      assert.deepEqual(gateway.egress.map((e: any) => [e.to[0].podSelector.matchLabels["app.kubernetes.io/instance"], ports(e)]), [["jaeger-collector", [4317]]]);
+      // Spans to Jaeger; spanmetrics over OTLP to the Prometheus replicas.
+      assert.deepEqual(gateway.egress.map((e: any) => [e.to[0].podSelector.matchLabels["app.kubernetes.io/instance"], ports(e)]), [
+        ["jaeger-collector", [4317]],
+        ["prometheus", [9090]],
+      ]);
 
-      for (const w of ["jaegerCollector", "jaegerQuery"] as const) {
-        const spec = policyFor(prod, selectorLabels(topology[w].id)).spec;
-        assert.deepEqual(spec.egress.map((e: any) => [e.to.map((t: any) => t.ipBlock.cidr), ports(e)]), [[["0.0.0.0/0"], [443]]], w);
-      }
+      const peer = (t: any) => t.ipBlock?.cidr ?? t.podSelector.matchLabels["app.kubernetes.io/instance"];
+      const egress = (w: "jaegerCollector" | "jaegerQuery") => policyFor(prod, selectorLabels(topology[w].id)).spec.egress.map((e: any) => [e.to.map(peer), ports(e)]);
+      assert.deepEqual(egress("jaegerCollector"), [[["0.0.0.0/0"], [443]]]);
+      // The query also reads the spanmetrics for its Monitor tab.
+      assert.deepEqual(egress("jaegerQuery"), [[["0.0.0.0/0"], [443]], [["prometheus"], [9090]]]);
       const cleaner = prod.object("CronJob", "jaeger-index-cleaner", ns).spec.jobTemplate.spec.template.metadata.labels;
       const cleanerPolicy = policyFor(prod, cleaner).spec;
       assert.deepEqual([cleanerPolicy.ingress, cleanerPolicy.policyTypes], [undefined, ["Ingress", "Egress"]]);
@@ -264,7 +269,10 @@ describe("TracingTier: recorded resources", () => {
       const query = policyFor(staging, selectorLabels(topology.jaegerQuery.id)).spec;
       assert.deepEqual([collector.egress, collector.policyTypes], [undefined, ["Ingress", "Egress"]]);
       assert.ok(collector.ingress.some((i: any) => i.from[0].podSelector.matchLabels["app.kubernetes.io/instance"] === "jaeger-query" && ports(i)[0] === 17271));
-      assert.deepEqual(query.egress.map((e: any) => [e.to[0].podSelector.matchLabels["app.kubernetes.io/instance"], ports(e)]), [["jaeger-collector", [17271]]]);
+      assert.deepEqual(query.egress.map((e: any) => [e.to[0].podSelector.matchLabels["app.kubernetes.io/instance"], ports(e)]), [
+        ["jaeger-collector", [17271]],
+        ["prometheus", [9090]],
+      ]);
       const uiFrom = query.ingress[0].from.map((f: any) => f.namespaceSelector.matchLabels["kubernetes.io/metadata.name"]);
       assert.deepEqual(uiFrom, ["ingress-nginx", "monitoring"], "ingress controller and Grafana");
     });

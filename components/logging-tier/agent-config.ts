@@ -15,6 +15,40 @@ export const agentStateDir = "/var/lib/otelcol";
 /** Environment variables the pod spec must set for the config below. */
 export const agentEnv = { nodeName: "K8S_NODE_NAME", podIp: "POD_IP" } as const;
 
+/** Where the trace-context parsers put a line's fields, only long enough to lift the IDs out; removed afterwards. */
+const scratch = "attributes.trace_context_scratch";
+
+/**
+ * Lifts `trace_id` and `span_id` from JSON and logfmt lines into the record's trace context, so the OTLP record keeps
+ * them (Loki stores them as the `trace_id`/`span_id` structured metadata the Grafana derived field links on). Only
+ * lines that mention `trace_id` are parsed, into a scratch attribute that is removed again: the body stays the line
+ * as written and no other field of it becomes an attribute. A line that fails to parse is shipped unchanged.
+ */
+export function traceContextOperators(): Record<string, unknown>[] {
+  // Expressions are expr-lang: a double-quoted string takes Go escapes only, so the regexes need none.
+  const startsLikeJson = 'body matches "^ *[{]"';
+  const trace = { trace_id: { parse_from: `${scratch}.trace_id` }, span_id: { parse_from: `${scratch}.span_id` } };
+  return [
+    {
+      type: "json_parser",
+      id: "trace-context-json",
+      if: `${startsLikeJson} and body contains "trace_id"`,
+      parse_to: scratch,
+      on_error: "send_quiet",
+      trace,
+    },
+    {
+      type: "key_value_parser",
+      id: "trace-context-logfmt",
+      if: `body matches "(^| )trace_id=" and not (${startsLikeJson})`,
+      parse_to: scratch,
+      on_error: "send_quiet",
+      trace,
+    },
+    { type: "remove", id: "trace-context-scratch", field: scratch, if: `${scratch} != nil` },
+  ];
+}
+
 /**
  * The collector config. Offsets and the export queue live in `file_storage` in a directory on the node, so a restarted
  * container and a replaced pod (rollout, eviction) alike resume at the checkpoints: lines written while no agent ran
@@ -40,7 +74,7 @@ export function logAgentConfig(c: StackConfig): Record<string, unknown> {
         retry_on_failure: { enabled: true },
         // Parses containerd/CRI-O/docker lines, recombines partial lines and sets k8s.namespace.name, k8s.pod.name,
         // k8s.pod.uid and k8s.container.name from the file path.
-        operators: [{ type: "container", id: "container-parser" }],
+        operators: [{ type: "container", id: "container-parser" }, ...traceContextOperators()],
       },
     },
     processors: {

@@ -6,6 +6,7 @@ import { fieldEnv, httpProbes, scratchVolume } from "../k8s/pod";
 import { deploymentArgs, statefulSetArgs, type WorkloadPod } from "../k8s/workload";
 import { serviceUrl, topology } from "../topology";
 import { headlessName } from "./services";
+import { jaegerCorrelation, lokiCorrelation, prometheusCorrelation } from "./correlation";
 
 /** The Grafana image runs as uid 472; its group is root, which pods never use, so the group is 472 too. */
 export const grafanaUser = { uid: 472, gid: 472 } as const;
@@ -61,7 +62,8 @@ export interface DashboardProvidersFile {
  * tiers build their Services from, so the wiring holds whichever tier is deployed first. Prometheus is read through
  * its ClientIP-affine Service, which pins each Grafana pod (the client it sees) to one Prometheus replica; only the
  * Ingress's cookie affinity keeps a browser on one Grafana pod. Together they keep a browser on one replica's series
- * while its pods live; a replaced pod or an expired affinity may move it to the other replica once.
+ * while its pods live; a replaced pod or an expired affinity may move it to the other replica once. The three
+ * telemetry datasources link to each other (./correlation.ts).
  */
 export function buildDatasources(c: StackConfig): DatasourcesFile {
   const common = { access: "proxy", editable: false } as const;
@@ -75,7 +77,7 @@ export function buildDatasources(c: StackConfig): DatasourcesFile {
         type: "prometheus",
         url: serviceUrl(c, "prometheus", "http"),
         isDefault: true,
-        jsonData: { httpMethod: "POST", timeInterval: c.monitoring.scrapeInterval, prometheusType: "Prometheus" },
+        jsonData: { httpMethod: "POST", timeInterval: c.monitoring.scrapeInterval, prometheusType: "Prometheus", ...prometheusCorrelation(datasourceUids) },
       },
       {
         ...common,
@@ -93,7 +95,7 @@ export function buildDatasources(c: StackConfig): DatasourcesFile {
         type: "loki",
         url: serviceUrl(c, "loki", "http"),
         isDefault: false,
-        jsonData: { maxLines: 1000 },
+        jsonData: { maxLines: 1000, ...lokiCorrelation(datasourceUids) },
       },
       {
         ...common,
@@ -102,7 +104,7 @@ export function buildDatasources(c: StackConfig): DatasourcesFile {
         type: "jaeger",
         url: serviceUrl(c, "jaegerQuery", "http"),
         isDefault: false,
-        jsonData: {},
+        jsonData: jaegerCorrelation(datasourceUids),
       },
     ],
   };

@@ -52,6 +52,8 @@ export function monitoringPolicies(c: StackConfig): PolicySpec[] {
       workload: "prometheus",
       ingress: [
         { peers: [ingressController(c), pods(c, "grafana"), pods(c, "prometheus")], ports: tcp(p.http) },
+        // The sampling gateways push spanmetrics over OTLP; Jaeger query reads them for its Monitor tab.
+        { peers: [pods(c, "otelGateway"), pods(c, "jaegerQuery")], ports: tcp(p.http) },
       ],
       egress: [
         // Self and the other replica: each replica scrapes both.

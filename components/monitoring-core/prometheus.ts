@@ -34,6 +34,12 @@ export function prometheusArgs(c: StackConfig): string[] {
     // reachable through the ingress can POST /-/quit.
     "--enable-feature=auto-reload-config",
     `--config.auto-reload-interval=${configReloadInterval}`,
+    // The sampling gateways push the spans' RED metrics (spanmetrics) to /api/v1/otlp/v1/metrics of each replica;
+    // inside the cluster only they may reach it (the monitoring NetworkPolicy); through the ingress it sits behind the
+    // same authentication as the rest of the API (remote write stays off).
+    "--web.enable-otlp-receiver",
+    // Keeps the exemplars (trace IDs) the spanmetrics and the services attach, for Grafana's exemplar -> Jaeger link.
+    "--enable-feature=exemplar-storage",
   ];
 }
 

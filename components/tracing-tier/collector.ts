@@ -17,6 +17,8 @@ export interface CollectorConfig {
   receivers: ComponentMap;
   processors?: ComponentMap;
   exporters: ComponentMap;
+  /** A connector is an exporter of one pipeline and a receiver of another. */
+  connectors?: ComponentMap;
   service: {
     extensions?: string[];
     pipelines: Record<string, Pipeline>;
@@ -44,13 +46,17 @@ export function internalTelemetry(port: number, serviceName: string, build: "col
 
 /**
  * Problems that would stop a collector from starting: a pipeline naming an undefined component, a pipeline without
- * receivers or exporters, or a service extension that is not configured. Empty when the document is consistent.
+ * receivers or exporters, a connector not used on both sides, or a service extension that is not configured. Empty
+ * when the document is consistent.
  */
 export function collectorConfigProblems(doc: CollectorConfig): string[] {
   const problems: string[] = [];
   const check = (pipeline: string, kind: "receivers" | "processors" | "exporters", names: string[] | undefined) => {
     for (const name of names ?? []) {
-      if (!(name in (doc[kind] ?? {}))) problems.push(`pipeline ${pipeline} uses ${kind.slice(0, -1)} "${name}", which is not defined under ${kind}`);
+      const connector = kind !== "processors" && name in (doc.connectors ?? {});
+      if (!connector && !(name in (doc[kind] ?? {}))) {
+        problems.push(`pipeline ${pipeline} uses ${kind.slice(0, -1)} "${name}", which is not defined under ${kind}${kind === "processors" ? "" : " or connectors"}`);
+      }
     }
   };
   for (const [name, p] of Object.entries(doc.service.pipelines)) {
@@ -59,6 +65,12 @@ export function collectorConfigProblems(doc: CollectorConfig): string[] {
     check(name, "receivers", p.receivers);
     check(name, "processors", p.processors);
     check(name, "exporters", p.exporters);
+  }
+  const pipelines = Object.values(doc.service.pipelines);
+  for (const name of Object.keys(doc.connectors ?? {})) {
+    if (!pipelines.some((p) => p.exporters.includes(name)) || !pipelines.some((p) => p.receivers.includes(name))) {
+      problems.push(`connector "${name}" must be an exporter of one pipeline and a receiver of another`);
+    }
   }
   for (const ext of doc.service.extensions ?? []) {
     if (!(ext in (doc.extensions ?? {}))) problems.push(`service extension "${ext}" is not defined under extensions`);

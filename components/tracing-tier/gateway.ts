@@ -10,6 +10,7 @@ import { namespaceOf, serviceHost, topology } from "../topology";
 import { type CollectorConfig, internalTelemetry } from "./collector";
 import { tailSamplingPolicies } from "./sampling";
 import { portName } from "./agent";
+import { spanMetricsSections } from "./spanmetrics";
 
 const gateway = topology.otelGateway;
 
@@ -24,10 +25,12 @@ export function tracesPerReplica(g: StackConfig["tracing"]["gateway"]): number {
 /**
  * The sampling gateway's configuration: OTLP from the agents, memory limit, `tail_sampling` with the policies of
  * `tracing.sampling`, batching, then OTLP to the Jaeger collectors. The exporter resolves the collectors' headless
- * Service and balances round-robin, so one long-lived gRPC connection does not pin every span to one collector.
+ * Service and balances round-robin, so one long-lived gRPC connection does not pin every span to one collector. The
+ * same OTLP receiver also feeds the spanmetrics pipelines (./spanmetrics.ts), which see every span before sampling.
  */
 export function gatewayCollectorConfig(c: StackConfig): CollectorConfig {
   const g = c.tracing.gateway;
+  const red = spanMetricsSections(c);
   return {
     extensions: { health_check: { endpoint: `0.0.0.0:${gateway.ports.health}` } },
     receivers: { otlp: { protocols: { grpc: { endpoint: `0.0.0.0:${gateway.ports.otlpGrpc}` } } } },
@@ -40,8 +43,11 @@ export function gatewayCollectorConfig(c: StackConfig): CollectorConfig {
         policies: tailSamplingPolicies(c.tracing.sampling),
       },
       batch: { send_batch_size: 1024, send_batch_max_size: 2048, timeout: "1s" },
+      ...red.processors,
     },
+    connectors: red.connectors,
     exporters: {
+      ...red.exporters,
       "otlp_grpc/jaeger": {
         endpoint: `dns:///${serviceHost(c, "jaegerCollector")}:${topology.jaegerCollector.ports.otlpGrpc}`,
         balancer_name: "round_robin",
@@ -54,6 +60,7 @@ export function gatewayCollectorConfig(c: StackConfig): CollectorConfig {
       extensions: ["health_check"],
       pipelines: {
         traces: { receivers: ["otlp"], processors: ["memory_limiter", "tail_sampling", "batch"], exporters: ["otlp_grpc/jaeger"] },
+        ...red.pipelines,
       },
       telemetry: internalTelemetry(gateway.ports.metrics, "otel-gateway", "collector"),
     },

@@ -9,7 +9,7 @@ import { type AppIdentity, identityAt, labelsFor, metadataFor, selectorLabels } 
 import { type ContainerArgs, goMemLimitEnv, httpProbes, scratchVolume } from "../k8s/pod";
 import { dataProtection } from "../k8s/protection";
 import { deploymentArgs, disruptionBudget, statefulSetArgs } from "../k8s/workload";
-import { namespaceOf, serviceHost, topology } from "../topology";
+import { namespaceOf, serviceHost, serviceUrl, topology } from "../topology";
 import { portName } from "./agent";
 import { type CollectorConfig, internalTelemetry } from "./collector";
 import { buildIndexCleaner } from "./index-cleaner";
@@ -24,6 +24,27 @@ export const remoteStoragePort = topology.jaegerCollector.ports.remoteStorage;
 
 /** The name of the one storage backend in `jaeger_storage`. */
 const backend = "traces";
+
+/** The name of the metrics backend the query's Monitor tab reads (`jaeger_storage.metric_backends`). */
+export const metricsBackend = "spanmetrics";
+
+/**
+ * The Monitor tab's Prometheus: the session-affine Service Grafana reads too, so consecutive queries hit one replica.
+ * The gateways' spanmetrics connector writes the default namespace (`traces_span_metrics`) in milliseconds, which
+ * Prometheus' OTLP receiver names `traces_span_metrics_calls_total` and `traces_span_metrics_duration_milliseconds_*`:
+ * the two `normalize_*` switches make Jaeger query exactly those names.
+ */
+export function spanMetricsBackend(c: StackConfig) {
+  return {
+    prometheus: {
+      endpoint: serviceUrl(c, "prometheus", "http"),
+      metric_namespace: "traces_span_metrics",
+      latency_unit: "ms",
+      normalize_calls: true,
+      normalize_duration: true,
+    },
+  };
+}
 
 /** A Prometheus-style duration as a Go duration (`3d` is not one; `72h` is). */
 export function goDuration(value: string): string {
@@ -110,15 +131,17 @@ export function jaegerCollectorConfig(c: StackConfig): CollectorConfig {
 }
 
 /**
- * The Jaeger v2 query (`configs/jaeger-query.yaml`): the UI and APIs over the same store, and no trace intake (a
- * collector build needs one pipeline, so it is `nop` to `nop`).
+ * The Jaeger v2 query (`configs/jaeger-query.yaml`): the UI and APIs over the same store, the Monitor tab over the
+ * spanmetrics in Prometheus, and no trace intake (a collector build needs one pipeline, so it is `nop` to `nop`).
  */
 export function jaegerQueryConfig(c: StackConfig): CollectorConfig {
   const storage = c.tracing.jaeger.storage;
+  const stores = storageExtensions(c, storage, "query") as { jaeger_storage: Record<string, unknown> };
   const extensions = {
-    ...storageExtensions(c, storage, "query"),
+    ...stores,
+    jaeger_storage: { ...stores.jaeger_storage, metric_backends: { [metricsBackend]: spanMetricsBackend(c) } },
     jaeger_query: {
-      storage: { traces: backend },
+      storage: { traces: backend, metrics: metricsBackend },
       // Jaeger would trace its own queries to an OTLP endpoint on localhost, where nothing listens.
       enable_tracing: false,
       http: { endpoint: `0.0.0.0:${query.ports.http}` },
@@ -156,7 +179,12 @@ function jaegerContainer(
     name: "jaeger",
     image: c.tracing.images.jaeger,
     args: [`--config=/conf/${file}`],
-    env: [goMemLimitEnv(resources)],
+    env: [
+      goMemLimitEnv(resources),
+      // The remote_storage extension always starts an OTel SDK tracer exporting to localhost:4317, where nothing
+      // listens: each traced read would log a failed dial. The SDK reads its sampler from the environment.
+      { name: "OTEL_TRACES_SAMPLER", value: "always_off" },
+    ],
     ports: Object.entries(ports).map(([port, containerPort]) => ({ name: portName(port), containerPort })),
     resources,
     volumeMounts: [{ name: "config", mountPath: "/conf", readOnly: true }, { name: "tmp", mountPath: "/tmp" }, ...extraMounts],

@@ -18,7 +18,8 @@ export interface TierPolicy {
  * Every flow the tracing tier needs and nothing more, on top of the namespace's default deny and DNS egress:
  * services -> agent (OTLP), agent -> API server (k8sattributes) and -> gateway, gateway -> Jaeger collector, Jaeger
  * -> OpenSearch on 443 (or query -> collector remote storage with Badger), ingress controller and Grafana -> query,
- * and Prometheus -> every metrics port.
+ * gateway -> Prometheus (spanmetrics over OTLP), query -> Prometheus (Monitor tab), and Prometheus -> every metrics
+ * port.
  */
 export function tracingPolicies(c: StackConfig): TierPolicy[] {
   const pods = (w: keyof typeof topology) => podsIn(namespaceOf(c, w), selectorLabels(topology[w].id));
@@ -51,7 +52,11 @@ export function tracingPolicies(c: StackConfig): TierPolicy[] {
       name: gateway.id.instance,
       podSelector: selectorLabels(gateway.id),
       ingress: [{ peers: [pods("otelAgent")], ports: tcp(gateway.ports.otlpGrpc) }, scrape("otelGateway")],
-      egress: [{ peers: [pods("jaegerCollector")], ports: tcp(collector.ports.otlpGrpc) }],
+      egress: [
+        { peers: [pods("jaegerCollector")], ports: tcp(collector.ports.otlpGrpc) },
+        // spanmetrics, pushed over OTLP/HTTP to each Prometheus replica.
+        { peers: [pods("prometheus")], ports: tcp(topology.prometheus.ports.http) },
+      ],
     },
     {
       name: collector.id.instance,
@@ -73,7 +78,11 @@ export function tracingPolicies(c: StackConfig): TierPolicy[] {
         },
         scrape("jaegerQuery"),
       ],
-      egress: openSearch ? [aws] : [{ peers: [pods("jaegerCollector")], ports: tcp(remoteStoragePort) }],
+      egress: [
+        ...(openSearch ? [aws] : [{ peers: [pods("jaegerCollector")], ports: tcp(remoteStoragePort) }]),
+        // The Monitor tab's RED metrics (spanmetrics) from Prometheus.
+        { peers: [pods("prometheus")], ports: tcp(topology.prometheus.ports.http) },
+      ],
     },
   ];
   if (openSearch) {
