@@ -1,7 +1,12 @@
-import { metricContract, serviceKeys, slos, type Slo } from "../rules";
+import { metricContract, serviceKeys, type Slo } from "../rules";
 import { recordNames } from "../rules/slo-rules";
 import { burnFactor, burnWindows } from "../rules/slo";
-import { dashboard, type Dashboard, type DatasourceRef, type PanelSpec, type RowSpec } from "./model";
+import { datasourcesOf, environment, linkTo, listVariable, panelLinkTo, type DashboardInput } from "./input";
+import { dashboard, type Dashboard, type PanelSpec, type RowSpec } from "./model";
+import { serviceDashboardUid } from "./service-slo";
+
+/** Stable uid of the overview. */
+export const sloOverviewUid = "slo-overview";
 
 const sel = (name: string, slo: Slo) => `${name}{service="${slo.service}",slo="${slo.name}"}`;
 
@@ -11,7 +16,8 @@ function pageBurnFactor(slo: Slo): number {
 }
 
 function sloPanels(slo: Slo): PanelSpec[] {
-  return [
+  const links = [panelLinkTo(serviceDashboardUid(slo.service), `${metricContract[slo.service].displayName} SLO dashboard`)];
+  return ([
     {
       type: "stat",
       title: `${slo.title}: objective`,
@@ -53,26 +59,33 @@ function sloPanels(slo: Slo): PanelSpec[] {
       min: 0,
       queries: (["5m", "1h", "6h"] as const).map((w) => ({ expr: sel(recordNames.errorRatio(w), slo), legend: w })),
     },
-  ];
+  ] satisfies PanelSpec[]).map((p) => ({ ...p, links }));
 }
 
 /**
  * One row per service, one line of panels per SLO: objective, budget remaining, burn rate and error ratio over the
- * recorded windows. Every query reads a recording rule of rules/, never the raw series.
+ * recorded windows, each panel linking to its service's dashboard. Every query reads a recording rule of rules/,
+ * never the raw series; the last row lists the firing alerts of the services picked in `service`.
  */
-export function sloOverview(datasource: DatasourceRef): Dashboard {
-  const all = slos();
+export function sloOverview(all: readonly Slo[], input: DashboardInput): Dashboard {
   const rows: RowSpec[] = serviceKeys.flatMap((service) =>
     all
       .filter((slo) => slo.service === service)
       .map((slo) => ({ title: `${metricContract[service].displayName} (${metricContract[service].description}): ${slo.name}`, panels: sloPanels(slo) })),
   );
+  const alerts: RowSpec = {
+    title: "Active alerts",
+    height: 8,
+    panels: [{ type: "table", title: "Firing and pending alerts", queries: [{ expr: `ALERTS{service=~"$service"}` }] }],
+  };
   return dashboard({
-    uid: "slo-overview",
+    uid: sloOverviewUid,
     title: "SLO overview",
-    description: "Objectives, error budgets and burn rates of Ryot, ΣLANG, ΣVAULT and the Agent Collective.",
+    description: `Objectives, error budgets and burn rates of ${serviceKeys.map((s) => metricContract[s].displayName).join(", ")}.`,
     tags: ["slo"],
-    rows,
-    datasource,
+    rows: [...rows, alerts],
+    datasources: datasourcesOf(input),
+    variables: [environment(input.datasourceUids.prometheus), listVariable("service", "Service", serviceKeys)],
+    links: serviceKeys.map((s) => linkTo(serviceDashboardUid(s), `${metricContract[s].displayName} SLOs`)),
   });
 }

@@ -1,7 +1,9 @@
 import { componentJobs, type ComponentKey } from "../rules/jobs";
-import { dashboard, type Dashboard, type DatasourceRef, type PanelSpec } from "./model";
+import { datasourcesOf, environment, type DashboardInput } from "./input";
+import { dashboard, type Dashboard, type PanelSpec } from "./model";
 
-const titles: Readonly<Record<ComponentKey, string>> = {
+/** Display name of each scraped component. */
+export const componentTitles: Readonly<Record<ComponentKey, string>> = {
   prometheus: "Prometheus",
   alertmanager: "Alertmanager",
   grafana: "Grafana",
@@ -18,7 +20,7 @@ const titles: Readonly<Record<ComponentKey, string>> = {
 function targetsUp(key: ComponentKey): PanelSpec {
   return {
     type: "stat",
-    title: titles[key],
+    title: componentTitles[key],
     unit: "percentunit",
     min: 0,
     max: 1,
@@ -32,7 +34,7 @@ function targetsUp(key: ComponentKey): PanelSpec {
 }
 
 /** The observability stack's own health: is every component scraped, are rules, reloads and notifications working. */
-export function stackHealth(datasource: DatasourceRef): Dashboard {
+export function stackHealth(input: DashboardInput): Dashboard {
   const keys = Object.keys(componentJobs) as ComponentKey[];
   const half = Math.ceil(keys.length / 2);
   const p = componentJobs.prometheus;
@@ -42,7 +44,8 @@ export function stackHealth(datasource: DatasourceRef): Dashboard {
     title: "Observability stack health",
     description: "Targets up per component, Prometheus and Alertmanager internals.",
     tags: ["health"],
-    datasource,
+    datasources: datasourcesOf(input),
+    variables: [environment(input.datasourceUids.prometheus)],
     rows: [
       { title: "Targets up", height: 4, panels: keys.slice(0, half).map(targetsUp) },
       { title: "Targets up (continued)", height: 4, panels: keys.slice(half).map(targetsUp) },

@@ -35,6 +35,21 @@ const defaultTeams = Object.fromEntries(
   [...new Set([...Object.values(defaultOwners), platformTeamDefault])].map((team) => [team, { slackChannel: `#alerts-${team}` }]),
 );
 
+/**
+ * Where the runbooks of this repository (`docs/runbooks/<alert>.md`) are served from. The repository records no remote
+ * URL, so no default can name its real Git host; the default is a placeholder on the stacks' own `.example` domain that
+ * keeps the repository path (`.../blob/main/docs/runbooks`), so a stack changes only the host and repository prefix. A
+ * stack that pages people sets its own (`pulumi config set --path alerting.runbookBaseUrl https://git.../docs/runbooks`);
+ * the runbook tests prove every alert's path under it names a file that exists here.
+ */
+export const runbookBaseUrlDefault = "https://git.sigma-platform.example/sigma/sigma-observability/blob/main/docs/runbooks";
+
+/** Base URL of the runbooks: https, no trailing slash (each alert appends `/<alert>.md`), no query or fragment. */
+export const runbookBaseUrl = z
+  .url({ protocol: /^https$/, error: "an https URL of the docs/runbooks folder, such as https://github.com/org/repo/blob/main/docs/runbooks" })
+  .refine((url) => !/[/?#]$|[?#]/.test(url), "an https URL of the docs/runbooks folder without a trailing slash, query or fragment")
+  .default(runbookBaseUrlDefault);
+
 /** Schema of the `alerting` config section (zod v4); every default is here, with its reason. */
 export const alertingSchema = z.object({
   /** Teams and their Slack channel. Default: one `#alerts-<team>` channel per owner in the metric contract. */
@@ -46,6 +61,8 @@ export const alertingSchema = z.object({
     .strict().default(defaultOwners),
   /** Owner of the stack's own alerts. */
   platformTeam: teamName.default(platformTeamDefault),
+  /** Base of every alert's `runbook_url`: `<runbookBaseUrl>/<alert>.md`, with `#<section>` for a family's member. */
+  runbookBaseUrl,
   /** The on-call mailbox every page is copied to (an audit trail that survives a chat or pager outage). */
   email: z.object({
     to: z.array(z.email("an email address")).min(1, "at least one email address"),

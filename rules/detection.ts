@@ -13,6 +13,7 @@ import {
 import { scenarios, type Requirement, type Scenario, type ScenarioKind, type Timing } from "./scenarios";
 import type { Slo } from "./slo";
 import { pageClearsWithin } from "./slo-rules";
+import { isAlertingRule, type RuleFile } from "./types";
 import { toGoYaml } from "./yaml";
 
 /** One scenario's line of the report. */
@@ -82,13 +83,18 @@ export function unmetRequirements(scenario: Scenario, o: ScenarioOutcome): strin
 
 /**
  * Fingerprint of what a report measures: every SLO's rule file and scenarios at `timing`, and the Prometheus release.
- * A report whose fingerprint differs was measured on other rules, scenarios or intervals.
+ * A report whose fingerprint differs was measured on other rules, scenarios or intervals. Annotations are left out:
+ * they are text for people (summary, runbook link) and move no alert's timing.
  */
 export function detectionFingerprint(slos: readonly Slo[], timing: Timing): string {
   const hash = createHash("sha256");
   hash.update(`${versions.prometheus.tag}\n${JSON.stringify(timing)}\n`);
-  for (const slo of slos) hash.update(`${toGoYaml(ruleFileFor(slo))}\n${JSON.stringify(scenarios(slo, timing))}\n`);
+  for (const slo of slos) hash.update(`${toGoYaml(withoutAnnotations(ruleFileFor(slo)))}\n${JSON.stringify(scenarios(slo, timing))}\n`);
   return hash.digest("hex").slice(0, 16);
+}
+
+function withoutAnnotations(file: RuleFile): RuleFile {
+  return { groups: file.groups.map((g) => ({ ...g, rules: g.rules.map((r) => (isAlertingRule(r) ? { ...r, annotations: {} } : r)) })) };
 }
 
 /** The measured runs of one SLO, with their promtool expectations (violations: where promtool and arithmetic differ). */

@@ -6,7 +6,6 @@
 import { componentJobs, kubeletJob, type ComponentKey } from "./jobs";
 import { quote } from "./promql";
 import { componentDownFor, sloAlertNames } from "./slo-rules";
-import { runbookBaseUrl } from "./slos";
 import type { AlertingRule, RuleGroup } from "./types";
 
 /** The `service` label of every stack alert; Alertmanager routes it to the platform receivers. */
@@ -46,7 +45,6 @@ export interface HealthInput {
   kubeletScraped?: boolean;
 }
 
-const runbook = (name: string): string => `${runbookBaseUrl}/stack/${name}`;
 const jobRegex = (jobs: readonly string[]): string => quote(jobs.join("|"));
 const withComponentFromJob = (expr: string): string => `label_replace(${expr}, "component", "$1", "job", "(.+)")`;
 
@@ -59,7 +57,7 @@ function alert(
     expr,
     ...(forDuration ? { for: forDuration } : {}),
     labels: { severity, service: stackService, team: platformTeam, ...extra },
-    annotations: { summary, description, runbook_url: runbook(name) },
+    annotations: { summary, description },
   };
 }
 

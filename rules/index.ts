@@ -12,7 +12,8 @@ import {
   fillWindows, guardWindows, minimumWindowFill, pageClearsWithin, pageKeepFiringFor, recordNames, serviceDownAlert, sloRuleGroups,
   stillBurningWindow,
 } from "./slo-rules";
-import { runbookBaseUrl, sloSpecs } from "./slos";
+import { defaultRunbookBaseUrl, linkRunbooks } from "./runbooks";
+import { sloSpecs } from "./slos";
 import { isAlertingRule, type RecordingRule, type RuleFile, type RuleGroup } from "./types";
 
 export { componentJobs, kubeletJob, serviceJob } from "./jobs";
@@ -25,7 +26,8 @@ export {
   alertmanagerSecretFiles, alertmanagerSecretsMountDir, buildAlertmanagerConfig, receiverNames,
   type AlertingInput, type AlertmanagerConfig,
 } from "./alertmanager";
-export { alertingSchema, type AlertingConfig } from "./config";
+export { alertingSchema, runbookBaseUrlDefault, type AlertingConfig } from "./config";
+export { runbookDir, runbookFile, runbookSection, runbookUrl } from "./runbooks";
 
 /** Input of {@link buildRuleFiles}. */
 export interface RuleFilesInput {
@@ -36,6 +38,33 @@ export interface RuleFilesInput {
   namespaces?: readonly string[];
   /** Whether Prometheus scrapes the kubelets (default true); without that job there are no volume alerts. */
   kubeletScraped?: boolean;
+  /** The stack's `alerting.runbookBaseUrl`; absent: the schema's default (callers that build rules without a stack). */
+  runbookBaseUrl?: string;
+}
+
+/** The slice of the stack config the rule files read. */
+export interface RuleFilesConfig {
+  readonly environment: string;
+  readonly cluster: { readonly name: string };
+  readonly namespaces: Readonly<Record<string, string>>;
+  readonly monitoring: {
+    readonly prometheus: { readonly replicas: number };
+    readonly alertmanager: { readonly replicas: number };
+    readonly kubelet: { readonly enabled: boolean };
+  };
+  readonly alerting: { readonly runbookBaseUrl: string };
+}
+
+/** The {@link buildRuleFiles} input of a stack: the monitoring tier and the tests build a stack's rules from this. */
+export function ruleFilesInputOf(c: RuleFilesConfig): RuleFilesInput {
+  return {
+    environment: c.environment,
+    cluster: c.cluster.name,
+    replicas: { prometheus: c.monitoring.prometheus.replicas, alertmanager: c.monitoring.alertmanager.replicas },
+    namespaces: Object.values(c.namespaces),
+    kubeletScraped: c.monitoring.kubelet.enabled,
+    runbookBaseUrl: c.alerting.runbookBaseUrl,
+  };
 }
 
 /** The validated SLOs of the four services (throws on an invalid spec). */
@@ -54,7 +83,7 @@ export const stackHealthFileName = "stack-health.yml";
 function serviceGroups(service: ServiceKey, all: readonly Slo[]): RuleGroup[] {
   return [
     ...all.filter((slo) => slo.service === service).flatMap(sloRuleGroups),
-    { name: `service-${service}-health`, rules: [serviceDownAlert(service, `${runbookBaseUrl}/service/${service}`)] },
+    { name: `service-${service}-health`, rules: [serviceDownAlert(service)] },
   ];
 }
 
@@ -82,10 +111,12 @@ export function buildRuleFiles(input: RuleFilesInput): Record<string, RuleFile> 
   }
   if (problems.length > 0) throw new ConfigError(problems, "rule files input");
   const where = `${input.environment}/${input.cluster}`;
+  const runbooks = input.runbookBaseUrl ?? defaultRunbookBaseUrl;
+  const finish = (groups: RuleGroup[]): RuleFile => ({ groups: linkRunbooks(locate(groups, where), runbooks) });
   const all = slos();
   const files: Record<string, RuleFile> = {};
-  for (const service of serviceKeys) files[sloRuleFileName(service)] = { groups: locate(serviceGroups(service, all), where) };
-  files[stackHealthFileName] = { groups: locate(stackHealthGroups(input), where) };
+  for (const service of serviceKeys) files[sloRuleFileName(service)] = finish(serviceGroups(service, all));
+  files[stackHealthFileName] = finish(stackHealthGroups(input));
   const badNames = ruleNameProblems(files);
   if (badNames.length > 0) throw new Error(`rule files: ${badNames.join("; ")}`);
   return files;
@@ -137,7 +168,6 @@ export function sloDocument(): unknown {
         period: slo.period,
         errorBudget: budget,
         minimumEventRate: slo.minimumEventRate,
-        runbookUrl: slo.runbookUrl,
         sli: {
           ...slo.sli,
           job: serviceJob(slo.service),

@@ -180,7 +180,6 @@ export function burnRateAlert(slo: Slo, window: BurnWindow): AlertingRule {
       description:
         `More than ${ratio} of ${slo.service} events failed the ${slo.name} SLI over ${over}; ` +
         `at this rate ${percent(window.budgetConsumed)} of the ${slo.period} error budget is gone within ${window.long}. ${slo.description}`,
-      runbook_url: slo.runbookUrl,
     },
   };
 }
@@ -200,7 +199,6 @@ export function hardFailureAlert(slo: Slo): AlertingRule {
     annotations: {
       summary: `${title(slo)}: more than ${percent(hardFailureRatio)} of events failing`,
       description: `More than ${percent(hardFailureRatio)} of ${slo.service} events failed the ${slo.name} SLI over the last ${hardFailureWindow}: a hard failure, paged before the burn-rate windows fill. ${slo.description}`,
-      runbook_url: slo.runbookUrl,
     },
   };
 }
@@ -215,7 +213,6 @@ export function absentAlerts(slo: Slo): AlertingRule[] {
     annotations: {
       summary: `${title(slo)}: SLI series ${selector.metric} is missing`,
       description: `No series matches ${renderSelector(selector.metric, selector.matchers)} for ${absentFor}, so the ${slo.name} SLO cannot be evaluated and none of its burn-rate alerts can fire. The service stopped exposing it, or renamed it or its buckets (see the metric contract).`,
-      runbook_url: slo.runbookUrl,
     },
   }));
 }
@@ -226,7 +223,7 @@ export function sloAlertRules(slo: Slo): AlertingRule[] {
 }
 
 /** The scrape-health alert of a service: no target of its job answered for `componentDownFor`. */
-export function serviceDownAlert(service: Slo["service"], runbookUrl: string): AlertingRule {
+export function serviceDownAlert(service: Slo["service"]): AlertingRule {
   const job = serviceJob(service);
   const contract = metricContract[service];
   return {
@@ -237,7 +234,6 @@ export function serviceDownAlert(service: Slo["service"], runbookUrl: string): A
     annotations: {
       summary: `${contract.displayName} (${contract.description}) has no healthy scrape target`,
       description: `No target of job ${job} has answered a scrape for ${componentDownFor}: the service is down or unreachable, and its SLIs cannot be measured.`,
-      runbook_url: runbookUrl,
     },
   };
 }

@@ -79,7 +79,6 @@ export const sloSpecSchema = z.object({
   sli: z.discriminatedUnion("kind", [ratioSliSchema, latencySliSchema]),
   /** Owning team; defaults to the service's owner in the metric contract. */
   team: slug("a team name").optional(),
-  runbookUrl: z.url("the URL of the SLO's runbook"),
   /**
    * Events per second the service must see over an alert's long window before a burn-rate alert may page: below
    * it a handful of failed requests is a large ratio but not an incident.

@@ -2,13 +2,8 @@
  * The SLOs of the four services, from the performance plan. Metric names come from the metric contract; every
  * spec here is validated by `validateSlos` when the rules are built.
  */
-import { formatLe, metricContract, type ServiceKey } from "./metrics";
+import { formatLe, metricContract } from "./metrics";
 import type { SloSpec } from "./slo";
-
-/** Base of the runbook links on every alert; one page per service and SLO, or per stack alert. */
-export const runbookBaseUrl = "https://runbooks.sigma.internal/observability";
-
-const runbook = (service: ServiceKey, slo: string): string => `${runbookBaseUrl}/slo/${service}/${slo}`;
 
 const { ryot, sigmalang, sigmavault, agents } = metricContract;
 const bucket = (name: string): string => `${name}_bucket`;
@@ -27,7 +22,6 @@ export const sloSpecs: readonly SloSpec[] = [
       errors: { metric: ryot.metrics.requests.name, matchers: [{ label: "code", op: "=~", value: "5.." }] },
       total: { metric: ryot.metrics.requests.name },
     },
-    runbookUrl: runbook("ryot", "availability"),
     minimumEventRate: 1,
   },
   {
@@ -37,7 +31,6 @@ export const sloSpecs: readonly SloSpec[] = [
     description: "99% of inference requests stream their first token within 100 ms.",
     objective: 0.99,
     sli: { kind: "latency", histogram: ryot.metrics.timeToFirstToken.name, le: formatLe(0.1) },
-    runbookUrl: runbook("ryot", "time-to-first-token"),
     minimumEventRate: 1,
   },
   {
@@ -51,7 +44,6 @@ export const sloSpecs: readonly SloSpec[] = [
       errors: { metric: sigmalang.metrics.requests.name, matchers: [{ label: "code", op: "=~", value: "5.." }] },
       total: { metric: sigmalang.metrics.requests.name },
     },
-    runbookUrl: runbook("sigmalang", "availability"),
     minimumEventRate: 1,
   },
   {
@@ -66,7 +58,6 @@ export const sloSpecs: readonly SloSpec[] = [
       errors: { metric: bucket(sigmalang.metrics.compressionRatio.name), matchers: [{ label: "le", op: "=", value: formatLe(3) }] },
       total: { metric: count(sigmalang.metrics.compressionRatio.name) },
     },
-    runbookUrl: runbook("sigmalang", "compression-ratio"),
     minimumEventRate: 0.5,
   },
   {
@@ -80,7 +71,6 @@ export const sloSpecs: readonly SloSpec[] = [
       errors: { metric: sigmavault.metrics.operations.name, matchers: [{ label: "result", op: "=", value: "error" }] },
       total: { metric: sigmavault.metrics.operations.name },
     },
-    runbookUrl: runbook("sigmavault", "availability"),
     minimumEventRate: 5,
   },
   {
@@ -95,7 +85,6 @@ export const sloSpecs: readonly SloSpec[] = [
       le: formatLe(0.01),
       matchers: [{ label: "operation", op: "=", value: "read" }],
     },
-    runbookUrl: runbook("sigmavault", "read-latency"),
     minimumEventRate: 5,
   },
   {
@@ -110,7 +99,6 @@ export const sloSpecs: readonly SloSpec[] = [
       le: formatLe(0.01),
       matchers: [{ label: "operation", op: "=", value: "write" }],
     },
-    runbookUrl: runbook("sigmavault", "write-latency"),
     minimumEventRate: 2,
   },
   {
@@ -120,7 +108,6 @@ export const sloSpecs: readonly SloSpec[] = [
     description: "99% of agent task steps finish within 50 ms.",
     objective: 0.99,
     sli: { kind: "latency", histogram: agents.metrics.taskDuration.name, le: formatLe(0.05) },
-    runbookUrl: runbook("agents", "task-latency"),
     minimumEventRate: 0.5,
   },
   {
@@ -140,7 +127,6 @@ export const sloSpecs: readonly SloSpec[] = [
       },
       total: { metric: agents.metrics.tasks.name, matchers: [{ label: "result", op: "!=", value: "cancelled" }] },
     },
-    runbookUrl: runbook("agents", "task-success"),
     minimumEventRate: 0.5,
   },
 ];

@@ -111,6 +111,16 @@ describe("stack config validation", () => {
       expect: ['- alerting.email.from: got "not-an-email"; allowed: an email address'],
     },
     {
+      title: "a runbook base URL over plain http",
+      edit: (v) => (v.alerting.runbookBaseUrl = "http://git.example/org/repo/blob/main/docs/runbooks"),
+      expect: ['- alerting.runbookBaseUrl: got "http://git.example/org/repo/blob/main/docs/runbooks"; allowed: an https URL of the docs/runbooks folder, such as https://github.com/org/repo/blob/main/docs/runbooks'],
+    },
+    {
+      title: "a runbook base URL with a trailing slash",
+      edit: (v) => (v.alerting.runbookBaseUrl = "https://git.example/docs/runbooks/"),
+      expect: ['- alerting.runbookBaseUrl: got "https://git.example/docs/runbooks/"; allowed: an https URL of the docs/runbooks folder without a trailing slash, query or fragment'],
+    },
+    {
       title: "a service owned by a team that is not defined",
       edit: (v) => (v.alerting.owners = { ryot: "nobody" }),
       expect: ['- alerting.owners.ryot: got "nobody"; allowed: one of the teams: inference, compression, storage, agents, platform'],

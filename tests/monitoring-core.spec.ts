@@ -10,6 +10,8 @@ import { alertmanagerSecretFiles, toGoYaml } from "../rules";
 import { alertingSchema } from "../rules/config";
 import { parse } from "yaml";
 import { Rendered, renderWith, stackValues } from "./support/harness";
+import { buildDashboards } from "../dashboards";
+import { datasourceUids } from "../components/monitoring-core/grafana";
 
 /**
  * The monitoring section each stack file carries (README: "MonitoringCore"). Applied here only while a stack file
@@ -254,11 +256,13 @@ for (const stack of ["staging", "prod"] as const) {
       });
 
       it("provisions every dashboard from its own ConfigMap into the mounted dashboards directory", () => {
+        const expected = Object.keys(buildDashboards(validateStackConfig(stackValues(stack)), datasourceUids)).sort();
         const dashboards = Object.keys(r.configs()).filter((p) => p.startsWith("dashboards/"));
-        assert.deepEqual(dashboards.sort(), ["dashboards/slo-overview.json", "dashboards/stack-health.json"]);
+        assert.deepEqual(dashboards.sort(), expected.map((f) => `dashboards/${f}`));
         const kind = stack === "prod" ? "Deployment" : "StatefulSet";
         const sources = podSpec(r.object(kind, "grafana", ns)).volumes.find((v: any) => v.name === "dashboards").projected.sources;
-        assert.deepEqual(sources.map((s: any) => s.configMap.items[0].path).sort(), ["slo-overview.json", "stack-health.json"]);
+        assert.deepEqual(sources.map((s: any) => s.configMap.items[0].path).sort(), expected);
+        assert.equal(new Set(sources.map((s: any) => s.configMap.name)).size, expected.length, "one ConfigMap per dashboard");
       });
 
       it("reads its admin password and secret key from files of a read-only Secret volume, never from env values", () => {
@@ -394,6 +398,18 @@ for (const stack of ["staging", "prod"] as const) {
     });
   });
 }
+
+describe("MonitoringCore (staging) with its own runbook base URL", function () {
+  it("links every alert of the deployed rule files to a runbook under the configured base", async () => {
+    const base = "https://git.example.org/platform/observability/blob/main/docs/runbooks";
+    const r = await renderWith("staging", (v) => (v.alerting = { ...v.alerting, runbookBaseUrl: base }));
+    const alerts = Object.entries(r.configs())
+      .filter(([p]) => p.startsWith("rules/"))
+      .flatMap(([, text]) => (parse(text).groups as any[]).flatMap((g) => g.rules.filter((x: any) => x.alert)));
+    assert.ok(alerts.length > 0);
+    for (const a of alerts) assert.ok(a.annotations.runbook_url.startsWith(`${base}/${a.alert}.md`), `${a.alert}: ${a.annotations.runbook_url}`);
+  });
+});
 
 describe("MonitoringCore (staging) with the kubelet job disabled", function () {
   let on: Rendered;

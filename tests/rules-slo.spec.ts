@@ -1,6 +1,6 @@
 import { strict as assert } from "node:assert";
 import {
-  buildRuleFiles, componentJobs, metricContract, ruleNameProblems, serviceKeys, sloDocument, sloSpecs, validateSlos,
+  buildRuleFiles, componentJobs, metricContract, ruleNameProblems, runbookBaseUrlDefault, serviceKeys, sloDocument, sloSpecs, validateSlos,
   type AlertingRule, type RecordingRule, type RuleFile, type SloSpec,
 } from "../rules";
 import { formatLe, resolveSeries } from "../rules/metrics";
@@ -21,7 +21,6 @@ const validSpec: SloSpec = {
     errors: { metric: "ryot_requests_total", matchers: [{ label: "code", op: "=~", value: "5.." }] },
     total: { metric: "ryot_requests_total" },
   },
-  runbookUrl: "https://runbooks.example/ryot/availability",
   minimumEventRate: 1,
 };
 const withSpec = (patch: Record<string, unknown>): unknown => ({ ...validSpec, ...patch });
@@ -284,12 +283,24 @@ describe("rules: generated Prometheus rules", () => {
       assert.ok(a.labels.service, a.alert);
       assert.match(a.annotations.summary, /^\[prod\/eks-prod\] \S/, a.alert);
       assert.ok(a.annotations.description.length > 20, a.alert);
-      assert.match(a.annotations.runbook_url, /^https:\/\/\S+$/, a.alert);
+      const section = a.labels.slo ? `#${a.labels.service}-${a.labels.slo}` : a.alert === "ComponentDown" ? `#${a.labels.component}` : "";
+      assert.equal(a.annotations.runbook_url, `${runbookBaseUrlDefault}/${a.alert}.md${section}`, a.alert);
       if (a.alert.startsWith("SLO") || a.alert.startsWith("SLI")) {
         assert.ok(a.labels.slo && a.labels.team, a.alert);
       }
       assert.doesNotMatch(a.expr, /replica/, `${a.alert} must not depend on the HA replica label`);
     }
+  });
+
+  it("links every alert to its runbook under the stack's runbook base URL", () => {
+    const base = "https://git.example/org/repo/blob/main/docs/runbooks";
+    const alerts = allRules(buildRuleFiles({ ...input, runbookBaseUrl: base })).filter(isAlertingRule);
+    const ryotFast = alerts.find((a) => a.alert === "SLOFastBurn" && a.labels.service === "ryot" && a.labels.slo === "availability");
+    assert.equal(ryotFast?.annotations.runbook_url, `${base}/SLOFastBurn.md#ryot-availability`);
+    const lokiDown = alerts.find((a) => a.alert === "ComponentDown" && a.labels.component === "loki");
+    assert.equal(lokiDown?.annotations.runbook_url, `${base}/ComponentDown.md#loki`);
+    assert.equal(alerts.find((a) => a.alert === "Watchdog")?.annotations.runbook_url, `${base}/Watchdog.md`);
+    assert.ok(alerts.every((a) => a.annotations.runbook_url.startsWith(`${base}/${a.alert}.md`)));
   });
 
   it("has a component-down alert per stack component and per service, and sizes the Alertmanager cluster check", () => {

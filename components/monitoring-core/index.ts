@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { RandomPassword } from "@pulumi/random/randomPassword";
 import type { LoadedConfig, StackConfig } from "../../config";
 import { buildDashboards } from "../../dashboards";
-import { buildAlertmanagerConfig, buildRuleFiles, sloDocument } from "../../rules";
+import { buildAlertmanagerConfig, buildRuleFiles, ruleFilesInputOf, sloDocument } from "../../rules";
 import { documentsConfigMap } from "../k8s/documents";
 import { authAnnotations, stickySessionAnnotations, tlsIngress } from "../k8s/ingress";
 import { labelsFor, objectName, selectorLabels } from "../k8s/labels";
@@ -44,13 +44,7 @@ export class MonitoringCore extends pulumi.ComponentResource {
 
     // Prometheus
     const prom = topology.prometheus.id;
-    const ruleFiles = buildRuleFiles({
-      environment: c.environment,
-      cluster: c.cluster.name,
-      replicas: { prometheus: m.prometheus.replicas, alertmanager: m.alertmanager.replicas },
-      namespaces: Object.values(c.namespaces),
-      kubeletScraped: m.kubelet.enabled,
-    });
+    const ruleFiles = buildRuleFiles(ruleFilesInputOf(c));
     const docs = (suffix: string, renderDir: string, documents: Record<string, unknown>, id = prom) =>
       documentsConfigMap(`${name}-${suffix}`, { name: objectName(suffix), namespace, labels: labelsFor(id), renderDir, documents }, child);
     const promConfig = docs("prometheus-config", "", { "prometheus.yml": buildPrometheusConfig(c) });
@@ -135,7 +129,7 @@ export class MonitoringCore extends pulumi.ComponentResource {
       : undefined;
     const datasources = docs("grafana-datasources", "grafana", { "datasources.yaml": buildDatasources(c) }, gf);
     const providers = docs("grafana-dashboard-providers", "grafana", { "dashboards.yaml": buildDashboardProviders() }, gf);
-    const dashboards = Object.entries(buildDashboards(datasourceUids.prometheus)).map(([file, dashboard]) => {
+    const dashboards = Object.entries(buildDashboards(c, datasourceUids)).map(([file, dashboard]) => {
       const configMapName = objectName("grafana-dashboard", file.replace(/\.json$/, ""));
       const created = docs(configMapName, "dashboards", { [file]: dashboard }, gf);
       return { name: configMapName, file, configMap: created.configMap };
