@@ -4,6 +4,7 @@
  * Nothing is given an address off loopback; the AWS SDK inside Jaeger is kept off the metadata address.
  */
 import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { createServer } from "node:net";
@@ -113,15 +114,41 @@ export function metricSum(text: string, name: string, labels: Record<string, str
 }
 
 /** Asks the kernel for a free loopback TCP port. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => (address && typeof address === "object" ? resolve(address.port) : reject(new Error("no port"))));
+/** The kernel's ephemeral port range (outgoing connections take their local port from it). */
+function ephemeralRange(): [number, number] {
+  try {
+    const [low, high] = readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8").trim().split(/\s+/).map(Number);
+    if (low > 0 && high >= low) return [low, high];
+  } catch {
+    // Not Linux: the IANA range.
+  }
+  return [49152, 65535];
+}
+
+const issuedPorts = new Set<number>();
+
+/**
+ * A loopback port free right now, for a peer to listen on. It is chosen below the kernel's ephemeral range, so no
+ * outgoing connection (of a peer, of this process) can take it between this check and the peer's bind, and never
+ * handed out twice in one process.
+ */
+export async function freePort(): Promise<number> {
+  const [ephemeralLow] = ephemeralRange();
+  const low = 10_000;
+  const high = Math.max(low + 1000, ephemeralLow - 1);
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const port = low + Math.floor(Math.random() * (high - low));
+    if (issuedPorts.has(port)) continue;
+    issuedPorts.add(port);
+    const free = await new Promise<boolean>((resolve) => {
+      const server = createServer();
+      server.once("error", () => resolve(false));
+      server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
     });
-  });
+    if (free) return port;
+    issuedPorts.delete(port);
+  }
+  throw new Error(`no free loopback port between ${low} and ${high} after 100 tries`);
 }
 
 /** Rebinds every `0.0.0.0:<port>` listener (and the metrics pull reader) of `doc` to a free loopback port; returns old -> new. */
