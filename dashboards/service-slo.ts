@@ -15,6 +15,13 @@ import {
 import { dashboard, type Dashboard, type PanelSpec, type RowSpec, type ThresholdStep } from "./model";
 import { spanMetrics } from "./telemetry";
 
+/** Error budget remaining: red when spent, orange under a quarter, green from half. */
+export const budgetRemainingThresholds: ThresholdStep[] = [
+  { color: "red", value: null },
+  { color: "orange", value: 0.25 },
+  { color: "green", value: 0.5 },
+];
+
 /** Stable uid of a service's SLO dashboard. */
 export function serviceDashboardUid(service: ServiceKey): string {
   return `slo-${service}`;
@@ -72,11 +79,7 @@ function sloRows(slo: Slo): RowSpec[] {
           title: "Error budget remaining",
           unit: "percentunit",
           decimals: 1,
-          thresholds: [
-            { color: "red", value: null },
-            { color: "orange", value: 0.25 },
-            { color: "green", value: 0.5 },
-          ],
+          thresholds: budgetRemainingThresholds,
           queries: [{ expr: sel(recordNames.budgetRemaining) }],
         },
         {

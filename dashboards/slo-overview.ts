@@ -3,7 +3,7 @@ import { recordNames } from "../rules/slo-rules";
 import { burnFactor, burnWindows } from "../rules/slo";
 import { datasourcesOf, environment, linkTo, listVariable, panelLinkTo, type DashboardInput } from "./input";
 import { dashboard, type Dashboard, type PanelSpec, type RowSpec } from "./model";
-import { serviceDashboardUid } from "./service-slo";
+import { budgetRemainingThresholds, serviceDashboardUid } from "./service-slo";
 
 /** Stable uid of the overview. */
 export const sloOverviewUid = "slo-overview";
@@ -32,11 +32,7 @@ function sloPanels(slo: Slo): PanelSpec[] {
       span: 1,
       unit: "percentunit",
       decimals: 1,
-      thresholds: [
-        { color: "red", value: null },
-        { color: "orange", value: 0.25 },
-        { color: "green", value: 0.5 },
-      ],
+      thresholds: budgetRemainingThresholds,
       queries: [{ expr: sel(recordNames.budgetRemaining, slo) }],
     },
     {
