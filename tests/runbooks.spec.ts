@@ -236,12 +236,11 @@ describe("metric sources", () => {
 });
 
 describe("runbook queries on a real Prometheus", function () {
-  const prometheusBinary = path.join(defaultProjectDir, ".toolchain", "bin", "prometheus");
   let prom: Awaited<ReturnType<typeof startPrometheus>> | undefined;
   let workDir = "";
 
-  before(async function () {
-    if (!fs.existsSync(prometheusBinary)) this.skip();
+  before(async () => {
+    // The toolchain's Prometheus (startPeer fails naming `npm run toolchain` when it is missing; npm test builds it).
     workDir = fs.mkdtempSync(path.join(os.tmpdir(), "runbooks-prom-"));
     const files = stackRuleFiles("prod");
     prom = await startPrometheus(workDir, {
