@@ -11,6 +11,7 @@ import * as path from "path";
 import { buildToolchain } from "../toolchain";
 import { benchEngine } from "./bench/engine";
 import { defaultProjectDir, stackNames } from "./synth";
+import { median } from "./bench/median";
 
 const runs = Number(process.env.BENCH_RUNS ?? 5);
 
@@ -33,11 +34,6 @@ function measure(script: string, args: string[]): Sample {
   fs.rmSync(probeOut);
   // Wall time as the user sees it: process start to exit, including Node's own start-up.
   return { wallMs: elapsed, maxRssKiB: probe.maxRssKiB };
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
 async function main() {

@@ -11,15 +11,11 @@ import type { Stack } from "@pulumi/pulumi/automation";
 import { renderStack } from "../../tests/support/harness";
 import { provisionVolumes, startCluster, writeIngressStatus } from "../../tests/e2e/cluster";
 import { engineStack, policyPackDir } from "../../tests/e2e/engine";
+import { median } from "./median";
 
 export interface EngineTiming {
   name: string;
   seconds: number[];
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
 async function time(run: () => Promise<unknown>): Promise<number> {
