@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as runtimeConfig from "@pulumi/pulumi/runtime/config";
 import { z } from "zod";
 import { environments, platformShape } from "./config/platform";
+import { images } from "./config/images";
 import { monitoring } from "./config/monitoring";
 import { tracing } from "./config/tracing";
 import { archive, logging, retentionInvariants } from "./config/logging";
@@ -19,6 +20,7 @@ export { ConfigError, type ConfigProblem } from "./config/errors";
 export const stackConfigSchema = z
   .strictObject({
     ...platformShape,
+    images,
     monitoring: monitoring.prefault({}),
     tracing: tracing.prefault({}),
     logging: logging.prefault({}),

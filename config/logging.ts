@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { image } from "./versions";
-import { cpuQuantity, durationSeconds, pinnedImage, promDuration, res, resources, statefulWorkload } from "./common";
+import { cpuQuantity, durationSeconds, promDuration, res, resources, statefulWorkload } from "./common";
 
 /**
  * LoggingTier (Loki, its memcached caches, the log agent) and S3Archive (the bucket Loki stores chunks in) sections.
@@ -59,7 +59,6 @@ export const logging = z
     loki: statefulWorkload(
       { replicas: 3, resources: res("1", "4Gi", "8Gi"), storage: "50Gi" },
       {
-        image: pinnedImage.default(image("loki")),
         /** Copies of every stream kept by ingesters; writes need a quorum (floor(RF/2)+1) of them, so 1 or >= 3. */
         replicationFactor: z.number().int().min(1, "an integer >= 1").max(5, "an integer <= 5").default(3),
       },
@@ -91,8 +90,6 @@ export const logging = z
     limits,
     caches: z
       .strictObject({
-        image: pinnedImage.default(image("memcached")),
-        exporterImage: pinnedImage.default(image("memcachedExporter")),
         /** Loki chunks target 1.5 MB compressed; memcached's default 1 MiB item limit would refuse most of them. */
         maxItemMiB: z.number().int().min(1, "an integer >= 1").max(128, "an integer <= 128").default(5),
         chunks: cache({ replicas: 2, memoryMiB: 1024, cpu: "250m" }),
@@ -101,8 +98,6 @@ export const logging = z
       .prefault({}),
     agent: z
       .strictObject({
-        /** The same collector release as the tracing tier (both read the versions table). */
-        image: pinnedImage.default(image("collector")),
         resources: resources.default(res("100m", "128Mi", "512Mi")),
         /**
          * The node directory holding read offsets and the persistent export queue. On the node, not in the pod, so a
@@ -113,8 +108,6 @@ export const logging = z
           .string()
           .regex(/^\/var\/lib\/[a-z0-9][a-z0-9._-]*(\/[a-z0-9][a-z0-9._-]*)*$/, "an absolute path under /var/lib, such as /var/lib/sigma-observability/log-agent")
           .default("/var/lib/sigma-observability/log-agent"),
-        /** Runs `chown` once per pod start so the non-root agent owns its state directory. */
-        stateOwnerImage: pinnedImage.default(image("busybox")),
       })
       .prefault({}),
   })

@@ -3,7 +3,7 @@ import { image } from "./versions";
 import { isQuantity, parseQuantity } from "../components/k8s/quantity";
 import { longestSloPeriod, sloPeriods } from "../rules/slo";
 import { sloSpecs } from "../rules/slos";
-import { arn, cidr, dnsLabel, durationSeconds, pinnedImage, promDuration, res, resources, statefulWorkload, storageQuantity } from "./common";
+import { arn, cidr, dnsLabel, durationSeconds, promDuration, res, resources, statefulWorkload, storageQuantity } from "./common";
 
 /**
  * MonitoringCore section: Prometheus HA pair, Alertmanager cluster and Grafana. Defaults are the production (HA)
@@ -267,14 +267,6 @@ const grafana = z
 
 export const monitoring = z
   .strictObject({
-    images: z
-      .strictObject({
-        /** v3: env expansion in external labels is built in and `auto-reload-config` replaces a reloader sidecar. */
-        prometheus: pinnedImage.default(image("prometheus")),
-        alertmanager: pinnedImage.default(image("alertmanager")),
-        grafana: pinnedImage.default(image("grafana")),
-      })
-      .prefault({}),
     scrapeInterval: promDuration.default("30s"),
     scrapeTimeout: promDuration.default("10s"),
     evaluationInterval: promDuration.default("30s"),

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { image } from "./versions";
-import { cidr, durationSeconds, pinnedImage, promDuration, res, resources, storageQuantity, workload } from "./common";
+import { cidr, durationSeconds, promDuration, res, resources, storageQuantity, workload } from "./common";
 import { parseQuantity } from "../components/k8s/quantity";
 
 /**
@@ -261,16 +261,6 @@ const jaeger = z.preprocess(
 );
 
 export const tracing = z.strictObject({
-  images: z
-    .strictObject({
-      /** The contrib distribution: it carries load_balancing, tail_sampling and k8s_attributes. */
-      collector: pinnedImage.default(image("collector")),
-      jaeger: pinnedImage.default(image("jaeger")),
-      indexCleaner: pinnedImage.default(image("indexCleaner")),
-      /** Signs the index cleaner's requests with the IRSA role (the cleaner has no SigV4 support of its own). */
-      sigv4Proxy: pinnedImage.default(image("sigv4Proxy")),
-    })
-    .prefault({}),
   agent: z
     .strictObject({
       resources: resources.default(res("100m", "256Mi", "512Mi")),

@@ -48,7 +48,18 @@ describe("stack config validation", () => {
       title: "a misspelt top-level key",
       edit: (v) => (v.monitorng = {}),
       expect: [
-        "- monitorng: got {}; allowed: one of the keys environment, protectData, cluster, namespaces, storageClass, network, ingress, monitoring, tracing, logging, archive, alerting",
+        "- monitorng: got {}; allowed: one of the keys environment, protectData, cluster, namespaces, storageClass, network, ingress, images, monitoring, tracing, logging, archive, alerting",
+      ],
+    },
+    {
+      title: "an unpinned image, and an image key of the old per-tier shape",
+      edit: (v) => {
+        v.images = { grafana: "grafana/grafana:latest" };
+        v.tracing.images = { collector: "otel/opentelemetry-collector-contrib:0.160.0" };
+      },
+      expect: [
+        "- images.grafana: got \"grafana/grafana:latest\"; allowed: an image pinned to a version tag such as registry/name:v1.2.3 (not 'latest', not untagged)",
+        "- tracing.images: got {\"collector\":\"otel/opentelemetry-collector-contrib:0.160.0\"}; allowed: one of the keys agent, gateway, sampling, jaeger",
       ],
     },
     {

@@ -240,7 +240,7 @@ describe("LoggingTier", () => {
 
     it("runs the same collector release as the tracing tier", () => {
       const agent = prod.object("DaemonSet", "log-agent", "log-agents").spec.template.spec.containers[0];
-      assert.strictEqual(agent.image, validateStackConfig(stackValues("prod")).tracing.images.collector);
+      assert.strictEqual(agent.image, validateStackConfig(stackValues("prod")).images.collector);
     });
 
     it("tails container logs with the container parser and k8sattributes, and exports to Loki's OTLP endpoint", () => {

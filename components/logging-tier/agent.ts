@@ -31,7 +31,7 @@ export const agentRbacRules: k8s.types.input.rbac.v1.PolicyRule[] = [
  */
 export function deployLogAgent(name: string, c: StackConfig, parent: pulumi.Resource) {
   const e = topology.logAgent;
-  const id = identityAt(e.id, c.logging.agent.image);
+  const id = identityAt(e.id, c.images.collector);
   const ns = c.namespaces.logAgents;
   const opts = { parent };
   const clusterScoped = objectName(ns, id.instance);
@@ -77,7 +77,7 @@ export function deployLogAgent(name: string, c: StackConfig, parent: pulumi.Reso
         initContainers: [
           {
             name: "state-owner",
-            image: c.logging.agent.stateOwnerImage,
+            image: c.images.busybox,
             command: ["chown", `${agentUser.uid}:${agentUser.gid}`, agentStateDir],
             resources: { requests: { cpu: "10m", memory: "16Mi" }, limits: { memory: "32Mi" } },
             volumeMounts: [{ name: "state", mountPath: agentStateDir }],
@@ -87,7 +87,7 @@ export function deployLogAgent(name: string, c: StackConfig, parent: pulumi.Reso
         containers: [
           {
             name: "otel-collector",
-            image: c.logging.agent.image,
+            image: c.images.collector,
             args: ["--config=/conf/otel-log-agent.yaml"],
             env: [
               fieldEnv(agentEnv.nodeName, "spec.nodeName"),

@@ -36,7 +36,7 @@ export function memcachedArgs(memoryMiB: number, maxItemMiB: number): string[] {
 export function deployCache(name: string, c: StackConfig, role: CacheRole, parent: pulumi.Resource) {
   const cfg = role === "chunksCache" ? c.logging.caches.chunks : c.logging.caches.results;
   const e = topology[role];
-  const id = identityAt(e.id, c.logging.caches.image);
+  const id = identityAt(e.id, c.images.memcached);
   const ns = c.namespaces.logging;
   const memory = `${memcachedContainerMemoryMiB(cfg.memoryMiB)}Mi`;
   const opts = { parent };
@@ -69,7 +69,7 @@ export function deployCache(name: string, c: StackConfig, role: CacheRole, paren
         containers: [
           {
             name: "memcached",
-            image: c.logging.caches.image,
+            image: c.images.memcached,
             args: memcachedArgs(cfg.memoryMiB, c.logging.caches.maxItemMiB),
             ports: [{ name: "client", containerPort: e.ports.client }],
             resources: res(cfg.cpu, memory, memory),
@@ -77,7 +77,7 @@ export function deployCache(name: string, c: StackConfig, role: CacheRole, paren
           },
           {
             name: "exporter",
-            image: c.logging.caches.exporterImage,
+            image: c.images.memcachedExporter,
             args: [`--memcached.address=localhost:${e.ports.client}`, `--web.listen-address=:${e.ports.metrics}`],
             ports: [{ name: "metrics", containerPort: e.ports.metrics }],
             resources: res("10m", "32Mi", "64Mi"),

@@ -25,7 +25,7 @@ export interface LokiArgs {
 
 /** Loki's identity, with the version of the configured image. */
 export function lokiIdentity(c: StackConfig): AppIdentity {
-  return identityAt(topology.loki.id, c.logging.loki.image);
+  return identityAt(topology.loki.id, c.images.loki);
 }
 
 /**
@@ -104,7 +104,7 @@ export function deployLoki(name: string, args: LokiArgs, parent: pulumi.Resource
         containers: [
           {
             name: "loki",
-            image: l.image,
+            image: c.images.loki,
             args: ["-config.file=/etc/loki/loki.yaml", "-target=all", "-config.expand-env=true"],
             ...(args.aws ? { env: [{ name: kmsKeyEnv, value: args.aws.kmsKeyArn }] } : {}),
             ports: [

@@ -68,7 +68,7 @@ export function alertmanagerPod(c: StackConfig, args: { configMapName: string; s
     containers: [
       {
         name: "alertmanager",
-        image: c.monitoring.images.alertmanager,
+        image: c.images.alertmanager,
         args: alertmanagerArgs(c),
         env: [fieldEnv("POD_IP", "status.podIP")],
         ports: [
@@ -99,7 +99,7 @@ export function alertmanagerStatefulSet(
   args: { configMapName: string; secretName: string; storageClassName: pulumi.Input<string>; configChecksum: string },
 ): k8s.apps.v1.StatefulSetArgs {
   const a = c.monitoring.alertmanager;
-  const id = identityAt(topology.alertmanager.id, c.monitoring.images.alertmanager);
+  const id = identityAt(topology.alertmanager.id, c.images.alertmanager);
   return statefulSetArgs({
     id,
     namespace: c.namespaces.monitoring,

@@ -250,7 +250,7 @@ export function grafanaPod(c: StackConfig, m: GrafanaMounts): WorkloadPod {
     containers: [
       {
         name: "grafana",
-        image: c.monitoring.images.grafana,
+        image: c.images.grafana,
         env: grafanaEnv(c, m),
         ports,
         resources: g.resources,
@@ -297,7 +297,7 @@ export function grafanaWorkload(
 ): { kind: "Deployment"; args: k8s.apps.v1.DeploymentArgs } | { kind: "StatefulSet"; args: k8s.apps.v1.StatefulSetArgs } {
   const g = c.monitoring.grafana;
   const workload = {
-    id: identityAt(topology.grafana.id, c.monitoring.images.grafana),
+    id: identityAt(topology.grafana.id, c.images.grafana),
     namespace: c.namespaces.monitoring,
     pod: grafanaPod(c, m),
     checksums: { provisioning: args.checksum },

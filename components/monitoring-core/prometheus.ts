@@ -77,7 +77,7 @@ export function prometheusPod(c: StackConfig, args: { serviceAccountName: string
     containers: [
       {
         name: "prometheus",
-        image: c.monitoring.images.prometheus,
+        image: c.images.prometheus,
         args: prometheusArgs(c),
         env: [fieldEnv(podNameVariable, "metadata.name")],
         ports: [{ name: "http", containerPort: topology.prometheus.ports.http }],
@@ -99,7 +99,7 @@ export function prometheusStatefulSet(
   args: { serviceAccountName: string; configVolume: k8s.types.input.core.v1.Volume; storageClassName: pulumi.Input<string> },
 ): k8s.apps.v1.StatefulSetArgs {
   const p = c.monitoring.prometheus;
-  const id = identityAt(topology.prometheus.id, c.monitoring.images.prometheus);
+  const id = identityAt(topology.prometheus.id, c.images.prometheus);
   return statefulSetArgs({
     id,
     namespace: c.namespaces.monitoring,

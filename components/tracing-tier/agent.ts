@@ -80,7 +80,7 @@ export function agentCollectorConfig(c: StackConfig): CollectorConfig {
  */
 export function buildAgent(name: string, c: StackConfig, parent: pulumi.Resource): { endpoint: string } {
   const namespace = namespaceOf(c, "otelAgent");
-  const id = identityAt(agent.id, c.tracing.images.collector);
+  const id = identityAt(agent.id, c.images.collector);
   const opts = { parent };
 
   const serviceAccount = new k8s.core.v1.ServiceAccount(`${name}-agent-sa`, { metadata: metadataFor(id, namespace) }, opts);
@@ -122,7 +122,7 @@ export function buildAgent(name: string, c: StackConfig, parent: pulumi.Resource
         containers: [
           {
             name: "otel-collector",
-            image: c.tracing.images.collector,
+            image: c.images.collector,
             args: [`--config=/conf/otel-agent.yaml`],
             env: [fieldEnv(nodeNameEnv, "spec.nodeName"), goMemLimitEnv(c.tracing.agent.resources)],
             ports: Object.entries(agent.ports).map(([port, containerPort]) => ({ name: portName(port), containerPort })),

@@ -74,7 +74,7 @@ export function gatewayCollectorConfig(c: StackConfig): CollectorConfig {
 export function buildGateway(name: string, c: StackConfig, parent: pulumi.Resource): void {
   const g = c.tracing.gateway;
   const namespace = namespaceOf(c, "otelGateway");
-  const id = identityAt(gateway.id, c.tracing.images.collector);
+  const id = identityAt(gateway.id, c.images.collector);
   const opts = { parent };
 
   const serviceAccount = new k8s.core.v1.ServiceAccount(`${name}-gateway-sa`, { metadata: metadataFor(id, namespace) }, opts);
@@ -100,7 +100,7 @@ export function buildGateway(name: string, c: StackConfig, parent: pulumi.Resour
         containers: [
           {
             name: "otel-collector",
-            image: c.tracing.images.collector,
+            image: c.images.collector,
             args: [`--config=/conf/otel-gateway.yaml`],
             env: [goMemLimitEnv(g.resources)],
             ports: Object.entries(gateway.ports).map(([port, containerPort]) => ({ name: portName(port), containerPort })),

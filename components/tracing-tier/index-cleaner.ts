@@ -24,7 +24,7 @@ export function indexCleanerJob(c: StackConfig, store: OpenSearchStorage, endpoi
     containers: [
       {
         name: "index-cleaner",
-        image: c.tracing.images.indexCleaner,
+        image: c.images.indexCleaner,
         args: [`--index-prefix=${store.indices.prefix}`, String(store.indices.retentionDays), signedOpenSearchUrl],
         resources: { requests: { cpu: "50m", memory: "64Mi" }, limits: { memory: "128Mi" } },
       },

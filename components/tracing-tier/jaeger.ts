@@ -177,7 +177,7 @@ function jaegerContainer(
 ): ContainerArgs {
   return {
     name: "jaeger",
-    image: c.tracing.images.jaeger,
+    image: c.images.jaeger,
     args: [`--config=/conf/${file}`],
     env: [
       goMemLimitEnv(resources),
@@ -201,8 +201,8 @@ function jaegerContainer(
 export function buildJaeger(name: string, { c, store, storageClassName }: JaegerArgs, parent: pulumi.Resource): void {
   const j = c.tracing.jaeger;
   const namespace = namespaceOf(c, "jaegerCollector");
-  const collectorId = identityAt(collector.id, c.tracing.images.jaeger);
-  const queryId = identityAt(query.id, c.tracing.images.jaeger);
+  const collectorId = identityAt(collector.id, c.images.jaeger);
+  const queryId = identityAt(query.id, c.images.jaeger);
   const opts = { parent };
   const saId: AppIdentity = { app: "jaeger", component: "service-account", instance: jaegerServiceAccount };
 

@@ -18,7 +18,7 @@ export const signedOpenSearchUrl = `http://127.0.0.1:${sigv4ProxyPort}`;
 export function sigv4ProxySidecar(c: StackConfig, endpoint: pulumi.Input<string>): ContainerArgs {
   return {
     name: "sigv4-proxy",
-    image: c.tracing.images.sigv4Proxy,
+    image: c.images.sigv4Proxy,
     // Kubernetes expands $(VAR) in args from the container's env, so the domain endpoint (known only after the domain
     // exists) reaches the flag without a shell.
     args: ["--name", "es", "--region", c.cluster.region, "--host", `$(${proxyHostEnv})`, "--port", `:${sigv4ProxyPort}`],
