@@ -1,20 +1,35 @@
 /**
- * The detection report: every SLO's alert-quality scenarios run through promtool at the deployed Prometheus release,
- * with each scenario's first page, clear time and tickets, and whether it meets what the policy promises. Running
- * promtool is the caller's (tests and `npm run detection` pass the toolchain's); the render reads the committed
- * report (`rules/detection-report.json`) and checks by fingerprint that it was measured on the rules it renders.
+ * The detection report's shape, as committed in `rules/detection-report.json` (measured by `npm run detection`, which
+ * runs every SLO's alert-quality scenarios through promtool), and its fingerprint: the render reads the committed
+ * report and checks by fingerprint that it was measured on the rules and scenarios it renders. Measuring is test code
+ * (`tests/support/scenarios/`).
  */
 import { createHash } from "node:crypto";
 import { versions } from "../config/versions";
-import { formatDuration } from "./promql";
-import {
-  readTestFileRuns, ruleFileFor, sloTestFiles, testRuleFileName, type ScenarioOutcome, type ScenarioRun,
-} from "./promtool-tests";
-import { scenarios, type Requirement, type Scenario, type ScenarioKind, type Timing } from "./scenarios";
+import { buildRuleFiles, sloRuleFileName } from "./index";
+import { scenarios, type Requirement, type ScenarioKind, type Timing } from "./scenarios";
 import type { Slo } from "./slo";
-import { pageClearsWithin } from "./slo-rules";
 import { isAlertingRule, type RuleFile } from "./types";
 import { toGoYaml } from "./yaml";
+
+/** Detection and reset figures of one scenario, read from the probed timeline. */
+export interface ScenarioOutcome {
+  /** Seconds from incident start to the first page; null if nothing paged. */
+  firstPage: number | null;
+  /** Seconds from incident end until no page fired any more; null if nothing paged or a page still fires at the end. */
+  pagesClear: number | null;
+  /** Whether a page still fired at the last probed time. */
+  stillPaging: boolean;
+  /** Seconds from incident start to the first ticket; null if none. */
+  firstTicket: number | null;
+  /** How often a page alert stopped and later fired again within the scenario (Alertmanager would resolve and re-page). */
+  flaps: number;
+  /** Seconds between the first page and the incident's end during which no page fired. */
+  unpagedDuringIncident: number;
+  /** Every page and every ticket seen (alertname and window pair). */
+  pagedBy: string[];
+  ticketedBy: string[];
+}
 
 /** One scenario's line of the report. */
 export interface ScenarioReport {
@@ -49,36 +64,11 @@ export interface DetectionReport {
   slos: SloReport[];
 }
 
-/** Exit code and output of one `promtool test rules` run. */
-export interface PromtoolResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs `promtool test rules` on a test document with the rule files next to it. */
-export type PromtoolTestRunner = (testDocument: string, ruleFiles: Record<string, string>) => Promise<PromtoolResult>;
-
-const show = formatDuration;
-
-/** What a measured outcome misses of what its scenario requires, in words. */
-export function unmetRequirements(scenario: Scenario, o: ScenarioOutcome): string[] {
-  const problems: string[] = [];
-  const { requires } = scenario;
-  if (requires.page === "none" && o.firstPage !== null) problems.push(`paged ${show(o.firstPage)} after it began (${o.pagedBy.join(", ")})`);
-  if (requires.page === "prompt") {
-    // The first failed scrape comes one scrape interval after the incident begins; the page may take one evaluation.
-    const latest = scenario.sampleInterval + scenario.evalInterval;
-    if (o.firstPage === null) problems.push("never paged");
-    else if (o.firstPage > latest) problems.push(`first paged ${show(o.firstPage)} after it began, more than one evaluation after the first failed scrape (${show(latest)})`);
-    if (o.stillPaging) problems.push("still paging at the end");
-    else if (o.pagesClear !== null && o.pagesClear > pageClearsWithin) problems.push(`pages cleared ${show(o.pagesClear)} after recovery, later than ${show(pageClearsWithin)}`);
-  }
-  if (requires.steady && o.flaps > 0) problems.push(`a page stopped and fired again ${o.flaps} time(s)`);
-  if (requires.steady && o.unpagedDuringIncident > 0) problems.push(`no page fired for ${show(o.unpagedDuringIncident)} of the incident after the first`);
-  if (requires.ticket === "open" && o.firstTicket === null) problems.push("opened no ticket");
-  if (requires.ticket === "none" && o.firstTicket !== null) problems.push(`opened a ticket ${show(o.firstTicket)} after it began (${o.ticketedBy.join(", ")})`);
-  return problems;
+/** The rule file holding exactly one SLO's groups and its service's health group: what its scenarios run against. */
+export function ruleFileFor(slo: Slo): RuleFile {
+  const file = buildRuleFiles({ environment: "test", cluster: "promtool", replicas: { prometheus: 2, alertmanager: 3 } })[sloRuleFileName(slo.service)];
+  const keep = (name: string): boolean => name.startsWith(`slo-${slo.service}-${slo.name}-`) || name === `service-${slo.service}-health`;
+  return { groups: file.groups.filter((g) => keep(g.name)) };
 }
 
 /**
@@ -97,62 +87,3 @@ function withoutAnnotations(file: RuleFile): RuleFile {
   return { groups: file.groups.map((g) => ({ ...g, rules: g.rules.map((r) => (isAlertingRule(r) ? { ...r, annotations: {} } : r)) })) };
 }
 
-/** The measured runs of one SLO, with their promtool expectations (violations: where promtool and arithmetic differ). */
-export interface SloRuns {
-  slo: Slo;
-  runs: ScenarioRun[];
-}
-
-/**
- * Runs every scenario of every SLO through `run`, `workers` promtool processes at a time, and builds the report.
- * Rejects when promtool fails for a reason other than a failed expectation.
- */
-export async function measureDetection(
-  slos: readonly Slo[], timing: Timing, run: PromtoolTestRunner, workers = 2,
-): Promise<{ report: DetectionReport; runs: SloRuns[] }> {
-  const queue: (() => Promise<void>)[] = [];
-  const perSlo = slos.map((slo) => {
-    const { ruleFile, files } = sloTestFiles(slo, timing);
-    const rules = { [testRuleFileName]: toGoYaml(ruleFile) };
-    const runs = files.map((file) => new Promise<ScenarioRun>((resolve, reject) => {
-      queue.push(async () => {
-        try {
-          const result = await run(toGoYaml(file.document), rules);
-          resolve(readTestFileRuns(file.groups, result.code, result.stdout + result.stderr)[0]);
-        } catch (error) {
-          reject(error);
-        }
-      });
-    }));
-    return Promise.all(runs).then((r): SloRuns => ({ slo, runs: r }));
-  });
-  const worker = async (): Promise<void> => {
-    for (let job = queue.shift(); job; job = queue.shift()) await job();
-  };
-  await Promise.all(Array.from({ length: Math.max(1, workers) }, worker));
-  const runs = await Promise.all(perSlo);
-  return {
-    runs,
-    report: {
-      prometheus: versions.prometheus.tag,
-      timing,
-      fingerprint: detectionFingerprint(slos, timing),
-      slos: runs.map(({ slo, runs: r }) => ({
-        id: `${slo.service}/${slo.name}`,
-        title: slo.title,
-        objective: slo.objective,
-        scenarios: r.map(({ scenario, outcome }) => ({
-          name: scenario.name,
-          kind: scenario.kind,
-          description: scenario.description,
-          evalInterval: scenario.evalInterval,
-          probeStep: Math.min(...scenario.probes.map((p) => p.step)),
-          requires: scenario.requires,
-          ...(scenario.note ? { note: scenario.note } : {}),
-          outcome,
-          unmet: unmetRequirements(scenario, outcome),
-        })),
-      })),
-    },
-  };
-}

@@ -1,15 +1,16 @@
 import { strict as assert } from "node:assert";
 import { buildRuleFiles, componentJobs, toGoYaml, validateSlos, sloSpecs } from "../rules";
-import { unmetRequirements, type DetectionReport, type SloRuns } from "../rules/detection";
+import type { DetectionReport, ScenarioOutcome } from "../rules/detection";
 import { detectionSummary } from "../rules/detection-table";
 import { formatDuration } from "../rules/promql";
-import { parsePromtoolFailures, readTestFileRuns, sloTestFiles, testRuleFileName, type ScenarioOutcome } from "../rules/promtool-tests";
 import { scenarios, type Scenario } from "../rules/scenarios";
 import { pageClearsWithin } from "../rules/slo-rules";
 import { isAlertingRule } from "../rules/types";
 import { detectionStack, measure, serialiseReport, stackTiming } from "../scripts/detection";
 import { committedDetectionReport } from "../scripts/synth/detection";
 import { promtoolCheckRules, promtoolTestRules } from "./support/prom-tools";
+import { unmetRequirements, type SloRuns } from "./support/scenarios/measure";
+import { parsePromtoolFailures, readTestFileRuns, sloTestFiles, testRuleFileName } from "./support/scenarios/promtool-tests";
 
 const slos = validateSlos(sloSpecs);
 

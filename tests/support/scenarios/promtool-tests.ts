@@ -4,22 +4,16 @@
  * nothing" where it is not, so promtool's failure report tells which alerts fired when (detection and reset times)
  * and where it disagrees with the arithmetic.
  */
-import { buildRuleFiles, sloRuleFileName } from "./index";
-import { formatDuration, parseDuration } from "./promql";
-import { inputSeries, type InputSeries } from "./scenario-series";
-import { burnVerdict, hardFailureVerdict, scenarios, type Scenario, type Timing, type Verdict } from "./scenarios";
-import { burnWindows, type BurnWindow, type Slo } from "./slo";
-import { sloAlertNames } from "./slo-rules";
-import { isAlertingRule, type AlertingRule, type RuleFile } from "./types";
+import { ruleFileFor, type ScenarioOutcome } from "../../../rules/detection";
+import { formatDuration, parseDuration } from "../../../rules/promql";
+import { scenarios, type Scenario, type Timing } from "../../../rules/scenarios";
+import { burnWindows, type BurnWindow, type Slo } from "../../../rules/slo";
+import { sloAlertNames } from "../../../rules/slo-rules";
+import { isAlertingRule, type AlertingRule, type RuleFile } from "../../../rules/types";
+import { inputSeries, type InputSeries } from "./series";
+import { burnVerdict, hardFailureVerdict, type Verdict } from "./verdicts";
 
 type Labels = Record<string, string>;
-
-/** The rule file holding exactly one SLO's groups and its service's health group. */
-export function ruleFileFor(slo: Slo): RuleFile {
-  const file = buildRuleFiles({ environment: "test", cluster: "promtool", replicas: { prometheus: 2, alertmanager: 3 } })[sloRuleFileName(slo.service)];
-  const keep = (name: string): boolean => name.startsWith(`slo-${slo.service}-${slo.name}-`) || name === `service-${slo.service}-health`;
-  return { groups: file.groups.filter((g) => keep(g.name)) };
-}
 
 function alertRules(file: RuleFile): AlertingRule[] {
   return file.groups.flatMap((g) => g.rules.filter(isAlertingRule));
@@ -165,25 +159,6 @@ export function parsePromtoolFailures(output: string): PromtoolFailure[] {
 
 /** At each probed time, the firing alerts (label sets including alertname). */
 export type Timeline = Map<number, Labels[]>;
-
-/** Detection and reset figures of one scenario, read from the probed timeline. */
-export interface ScenarioOutcome {
-  /** Seconds from incident start to the first page; null if nothing paged. */
-  firstPage: number | null;
-  /** Seconds from incident end until no page fired any more; null if nothing paged or a page still fires at the end. */
-  pagesClear: number | null;
-  /** Whether a page still fired at the last probed time. */
-  stillPaging: boolean;
-  /** Seconds from incident start to the first ticket; null if none. */
-  firstTicket: number | null;
-  /** How often a page alert stopped and later fired again within the scenario (Alertmanager would resolve and re-page). */
-  flaps: number;
-  /** Seconds between the first page and the incident's end during which no page fired. */
-  unpagedDuringIncident: number;
-  /** Every page and every ticket seen (alertname and window pair). */
-  pagedBy: string[];
-  ticketedBy: string[];
-}
 
 /** The result of running one scenario through promtool. */
 export interface ScenarioRun {

@@ -2,17 +2,11 @@
  * Input series of the alert-quality scenarios: the counters that make an SLI see a traffic profile, with label values
  * solved from the metric contract so the series match the rules' selectors as an upgraded Prometheus stores them.
  */
-import { serviceJob } from "./jobs";
-import { formatLe, resolveSeries } from "./metrics";
-import { renderSelector, sliSelectors } from "./promql";
-import { matcherAccepts, type Matcher, type Selector, type Slo } from "./slo";
-
-/** A stretch of constant traffic: events per second and the share of them that fail the SLI. */
-export interface Phase {
-  seconds: number;
-  eventRate: number;
-  errorRatio: number;
-}
+import { serviceJob } from "../../../rules/jobs";
+import { formatLe, resolveSeries } from "../../../rules/metrics";
+import { renderSelector, sliSelectors } from "../../../rules/promql";
+import type { Phase } from "../../../rules/scenarios";
+import { matcherAccepts, type Matcher, type Selector, type Slo } from "../../../rules/slo";
 
 const tidyNumber = (n: number): string => String(Number(n.toPrecision(12)));
 
