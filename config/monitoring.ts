@@ -270,7 +270,7 @@ export const monitoring = z
     scrapeInterval: promDuration.default("30s"),
     scrapeTimeout: promDuration.default("10s"),
     evaluationInterval: promDuration.default("30s"),
-    /** How Prometheus finds the pods of the four services: by this pod label equal to the service key. */
+    /** How Prometheus finds the pods of the catalogued services: by this pod label equal to the service key. */
     serviceDiscovery: z
       .strictObject({
         podLabel: z

@@ -60,7 +60,7 @@ export const network = z
         podLabels: labels.default({ "app.kubernetes.io/name": "ingress-nginx" }),
       })
       .prefault({}),
-    /** Namespaces of the four services carry this label; Prometheus scrapes them and they send OTLP to the agents. */
+    /** Namespaces of the catalogued services carry this label; Prometheus scrapes them and they send OTLP to the agents. */
     serviceNamespaceLabels: labels.default({ "observability.sigma.dev/monitored": "true" }),
     /**
      * The Kubernetes API server's endpoint addresses (`kubectl get endpoints kubernetes`), not the Service range:

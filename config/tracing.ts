@@ -2,15 +2,18 @@ import { z } from "zod";
 import { image } from "./versions";
 import { cidr, durationSeconds, promDuration, res, resources, storageQuantity, workload } from "./common";
 import { parseQuantity } from "../components/k8s/quantity";
+import { defaultServiceNames, serviceCatalog, serviceKeys, type SamplingDefaults, type ServiceKey } from "../catalog";
 
 /**
  * TracingTier section: OpenTelemetry agents -> tail-sampling gateway -> Jaeger v2 collector + query, and where Jaeger
  * stores traces. Defaults are the production sizing; Pulumi.staging.yaml overrides downwards.
  */
 
-/** The services whose traces get their own sampling policy; everything else falls under `sampling.defaultRate`. */
-export const tracedServices = ["ryot", "sigmalang", "sigmavault", "agents"] as const;
-export type TracedService = (typeof tracedServices)[number];
+/**
+ * The services whose traces get their own sampling policy: every service of the catalog, in catalog order. Everything
+ * else falls under `sampling.defaultRate`.
+ */
+export const tracedServices = serviceKeys;
 
 const rate = z.number().min(0, "a fraction in [0, 1]").max(1, "a fraction in [0, 1]");
 
@@ -18,14 +21,14 @@ const rate = z.number().min(0, "a fraction in [0, 1]").max(1, "a fraction in [0,
  * One service's tail-sampling policy. `slowRate` applies to traces longer than `slowThresholdMs`; it amplifies the
  * baseline, so it may never be lower than `rate`.
  */
-function servicePolicy(defaults: { rate: number; slowThresholdMs: number; slowRate: number; serviceName: string }) {
+function servicePolicy(defaults: Required<SamplingDefaults>) {
   return z
     .strictObject({
       rate: rate.default(defaults.rate),
       slowThresholdMs: z.number().int().min(1, "an integer number of milliseconds >= 1").default(defaults.slowThresholdMs),
       slowRate: rate.default(defaults.slowRate),
       /** Values of the `service.name` resource attribute this service's SDKs report. */
-      serviceNames: z.array(z.string().min(1, "a non-empty service.name")).min(1, "at least one service.name").default([defaults.serviceName]),
+      serviceNames: z.array(z.string().min(1, "a non-empty service.name")).min(1, "at least one service.name").default([...defaults.serviceNames]),
     })
     .superRefine((p, ctx) => {
       if (p.rate <= 1 && p.slowRate < p.rate) {
@@ -40,19 +43,13 @@ function servicePolicy(defaults: { rate: number; slowThresholdMs: number; slowRa
     .prefault({});
 }
 
-/**
- * Baselines from the rollout plan (Ryot 20%, ΣLANG 15%, ΣVAULT 25%, Agents 10%). Slow thresholds sit well above each
- * service's latency target, because the latency policy measures the whole trace (first span start to last span end):
- * a Ryot generation streams for seconds even when its time-to-first-token is within the 100 ms target, while ΣVAULT
- * operations (p99 target 10 ms) and agent tasks (50 ms) are short, so 5x their target is already an outlier.
- */
+/** One policy per catalogued service, its defaults from the service's catalog entry (`sampling`). */
+const servicePolicies = Object.fromEntries(
+  serviceCatalog.map((entry) => [entry.key, servicePolicy({ ...entry.sampling, serviceNames: defaultServiceNames(entry) })]),
+) as Record<ServiceKey, ReturnType<typeof servicePolicy>>;
+
 const services = z
-  .looseObject({
-    ryot: servicePolicy({ rate: 0.2, slowThresholdMs: 5000, slowRate: 0.5, serviceName: "ryot" }),
-    sigmalang: servicePolicy({ rate: 0.15, slowThresholdMs: 250, slowRate: 0.5, serviceName: "sigmalang" }),
-    sigmavault: servicePolicy({ rate: 0.25, slowThresholdMs: 50, slowRate: 1, serviceName: "sigmavault" }),
-    agents: servicePolicy({ rate: 0.1, slowThresholdMs: 250, slowRate: 0.5, serviceName: "agents" }),
-  })
+  .looseObject(servicePolicies)
   .superRefine((s, ctx) => {
     for (const key of Object.keys(s)) {
       if (!(tracedServices as readonly string[]).includes(key)) {
@@ -120,7 +117,7 @@ const gateway = workload(
     decisionWait: promDuration.default("30s"),
     /** Traces held in memory per replica: 2,500/s over 2 survivors x 1.25 skew x 30 s x 2 = 93,750, rounded up. */
     numTraces: z.number().int().min(1000, "an integer >= 1000").default(100000),
-    /** New traces per second arriving at the whole gateway tier (all services); the plan's peak is ~2,100/s. */
+    /** New traces per second arriving at the whole gateway tier (all services); the expected peak is ~2,100/s. */
     expectedNewTracesPerSec: z.number().int().min(1, "an integer >= 1").default(2500),
     /** Average in-memory size of one buffered trace; ~20 spans of ~800 bytes each in the services' instrumentation. */
     averageTraceKiB: z.number().int().min(1, "an integer >= 1").default(16),

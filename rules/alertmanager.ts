@@ -1,5 +1,5 @@
 /**
- * The Alertmanager configuration as typed data: 13 receivers, the routing tree, inhibition and business hours.
+ * The Alertmanager configuration as typed data: receivers per owner, the routing tree, inhibition and business hours.
  * Credentials are referenced by `*_file` fields only, so the rendered alertmanager.yml can live in a ConfigMap.
  */
 import type { AlertingConfig } from "./config";
@@ -94,14 +94,14 @@ export interface AlertingInput {
 /** Default mount path of the credentials Secret. */
 export const alertmanagerSecretsMountDir = "/etc/alertmanager/secrets";
 
-/** Receiver owners: the four services and the platform team (for the stack's own `service="observability"` alerts). */
+/** Receiver owners: every catalogued service and the platform team (for the stack's own `service="observability"` alerts). */
 export const receiverOwners = [...serviceKeys, "platform"] as const;
 export type ReceiverOwner = (typeof receiverOwners)[number];
 
 /**
- * The 13 receivers, named for what they do:
- * - `<owner>-pagerduty` (5): pages the owning team through its PagerDuty service; critical only.
- * - `<owner>-slack` (5): the owning team's channel; every critical and warning alert of the service.
+ * The receivers, named for what they do:
+ * - `<owner>-pagerduty`, one per receiver owner: pages the owning team through its PagerDuty service; critical only.
+ * - `<owner>-slack`, one per receiver owner: the owning team's channel; every critical and warning alert of the service.
  * - `oncall-email`: a copy of every page to the on-call mailbox, the trail that survives a chat or pager outage.
  * - `info-webhook`: info alerts as JSON to a log sink; records, nobody is notified.
  * - `blackhole`: no integration; the Watchdog heartbeat ends here (an external dead man's switch polls for it).

@@ -5,7 +5,7 @@
  */
 import { z } from "zod";
 import { promDuration } from "../config/common";
-import { metricContract, serviceKeys } from "./metrics";
+import { metricContract, serviceKeys, type ServiceKey } from "./metrics";
 
 const teamName = z.string().regex(/^[a-z][a-z0-9-]*$/, "a team name: lower-case letters, digits and dashes, starting with a letter");
 
@@ -30,7 +30,8 @@ const timeZone = z.string().refine((tz) => {
 /** The team that runs the observability stack and receives its health alerts. */
 export const platformTeamDefault = "platform";
 
-const defaultOwners = Object.fromEntries(serviceKeys.map((s) => [s, metricContract[s].owner])) as Record<(typeof serviceKeys)[number], string>;
+/** Each service's owner in the service catalog. */
+const defaultOwners = Object.fromEntries(serviceKeys.map((s) => [s, metricContract[s].owner])) as Record<ServiceKey, string>;
 const defaultTeams = Object.fromEntries(
   [...new Set([...Object.values(defaultOwners), platformTeamDefault])].map((team) => [team, { slackChannel: `#alerts-${team}` }]),
 );
@@ -52,12 +53,12 @@ export const runbookBaseUrl = z
 
 /** Schema of the `alerting` config section (zod v4); every default is here, with its reason. */
 export const alertingSchema = z.object({
-  /** Teams and their Slack channel. Default: one `#alerts-<team>` channel per owner in the metric contract. */
+  /** Teams and their Slack channel. Default: one `#alerts-<team>` channel per service owner in the catalog and the platform team. */
   teams: z.record(teamName, z.object({
     slackChannel: z.string().regex(/^#[a-z0-9][a-z0-9._-]*$/, "a Slack channel such as #alerts-storage: '#', then lower-case letters, digits, '.', '_' or '-'"),
   }).strict()).default(defaultTeams),
-  /** Service -> owning team; default: the owner in the metric contract. */
-  owners: z.object(Object.fromEntries(serviceKeys.map((s) => [s, teamName.default(defaultOwners[s])])) as Record<(typeof serviceKeys)[number], z.ZodDefault<typeof teamName>>)
+  /** Service -> owning team; default: the owner in the service's catalog entry. */
+  owners: z.object(Object.fromEntries(serviceKeys.map((s) => [s, teamName.default(defaultOwners[s])])) as Record<ServiceKey, z.ZodDefault<typeof teamName>>)
     .strict().default(defaultOwners),
   /** Owner of the stack's own alerts. */
   platformTeam: teamName.default(platformTeamDefault),

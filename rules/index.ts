@@ -67,7 +67,7 @@ export function ruleFilesInputOf(c: RuleFilesConfig): RuleFilesInput {
   };
 }
 
-/** The validated SLOs of the four services (throws on an invalid spec). */
+/** The validated SLOs of every catalogued service (throws on an invalid spec). */
 export function slos(): Slo[] {
   return validateSlos(sloSpecs);
 }

@@ -1,43 +1,13 @@
 /**
- * The metric contract: the series each of the four services exposes for its SLOs and dashboards, defined once.
- * SLO specs (`slos.ts`), the generated rules and the dashboards read metric names, labels and histogram bucket
- * boundaries from here; a service that renames a metric or moves a bucket boundary breaks this contract and the
- * `SLIMetricAbsent` alert fires.
+ * The metric contract: the series each catalogued service exposes for its SLOs and dashboards, as the rules read it.
+ * SLO specs, the generated rules and the dashboards read metric names, labels and histogram bucket boundaries from
+ * here; the contracts themselves are part of each service's catalog entry (`catalog/services/<key>.ts`).
  */
+import { serviceCatalog, serviceKeys, type ContractMetric, type ServiceKey } from "../catalog";
 
+export { formatLe, type ContractMetric, type CounterMetric, type HistogramMetric, type LabelValues } from "../catalog";
 /** Service keys, in display order; also the values of the `service` label on every SLO series and alert. */
-export const serviceKeys = ["ryot", "sigmalang", "sigmavault", "agents"] as const;
-export type ServiceKey = (typeof serviceKeys)[number];
-
-/**
- * A label the service puts on a metric, with the values it emits. For open-ended labels (HTTP status codes) the
- * list is representative; SLO selectors are checked against it and test series are generated from it.
- */
-export type LabelValues = Readonly<Record<string, readonly string[]>>;
-
-/** A monotonically increasing counter (exposed with the `_total` suffix, which is part of `name`). */
-export interface CounterMetric {
-  readonly kind: "counter";
-  readonly name: string;
-  readonly help: string;
-  readonly labels: LabelValues;
-}
-
-/**
- * A classic Prometheus histogram: `<name>_bucket{le}`, `<name>_count`, `<name>_sum`. `buckets` are the upper bounds
- * the service configures; SLO thresholds must be one of them, because a threshold between two boundaries cannot be
- * computed from the buckets.
- */
-export interface HistogramMetric {
-  readonly kind: "histogram";
-  readonly name: string;
-  readonly help: string;
-  readonly unit: "seconds" | "ratio";
-  readonly buckets: readonly number[];
-  readonly labels: LabelValues;
-}
-
-export type ContractMetric = CounterMetric | HistogramMetric;
+export { serviceKeys, type ServiceKey };
 
 /** What one service promises to expose. */
 export interface ServiceContract {
@@ -48,103 +18,10 @@ export interface ServiceContract {
   readonly metrics: Readonly<Record<string, ContractMetric>>;
 }
 
-const httpCodes = ["200", "201", "400", "404", "429", "500", "502", "503", "504"] as const;
-
-/** The metric contract of the four services. */
-export const metricContract: Readonly<Record<ServiceKey, ServiceContract>> = {
-  ryot: {
-    displayName: "Ryot",
-    description: "LLM inference",
-    owner: "inference",
-    metrics: {
-      requests: {
-        kind: "counter",
-        name: "ryot_requests_total",
-        help: "Inference API requests by route and HTTP status code; 5xx are failures, 4xx (including 429 quota) are the caller's",
-        labels: { route: ["/v1/completions", "/v1/chat/completions", "/v1/embeddings"], code: httpCodes },
-      },
-      timeToFirstToken: {
-        kind: "histogram",
-        name: "ryot_time_to_first_token_seconds",
-        help: "Time from request accepted to the first streamed token",
-        unit: "seconds",
-        buckets: [0.025, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5, 1, 2.5, 5],
-        labels: { model: ["ryot-large", "ryot-small"] },
-      },
-    },
-  },
-  sigmalang: {
-    displayName: "ΣLANG",
-    description: "compression",
-    owner: "compression",
-    metrics: {
-      requests: {
-        kind: "counter",
-        name: "sigmalang_requests_total",
-        help: "Compression API requests by operation and HTTP status code; 5xx are failures",
-        labels: { operation: ["compress", "decompress"], code: httpCodes },
-      },
-      compressionRatio: {
-        kind: "histogram",
-        name: "sigmalang_compression_ratio",
-        help: "Input size divided by output size, one observation per completed compression",
-        unit: "ratio",
-        buckets: [1, 1.5, 2, 2.5, 3, 4, 6, 8, 12, 16],
-        labels: { codec: ["sigma-text", "sigma-binary"] },
-      },
-    },
-  },
-  sigmavault: {
-    displayName: "ΣVAULT",
-    description: "storage",
-    owner: "storage",
-    metrics: {
-      operations: {
-        kind: "counter",
-        name: "sigmavault_operations_total",
-        help: "Storage operations by operation and result; result=\"error\" is a failure, not_found is a normal answer",
-        labels: { operation: ["read", "write", "delete"], result: ["ok", "not_found", "error"] },
-      },
-      operationDuration: {
-        kind: "histogram",
-        name: "sigmavault_operation_duration_seconds",
-        help: "Server-side duration of a storage operation",
-        unit: "seconds",
-        buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
-        labels: { operation: ["read", "write", "delete"] },
-      },
-    },
-  },
-  agents: {
-    displayName: "Agent Collective",
-    description: "agent task orchestration",
-    owner: "agents",
-    metrics: {
-      tasks: {
-        kind: "counter",
-        name: "agents_tasks_total",
-        help: "Finished agent tasks by agent type and result; failure and timeout are failures, cancelled is the caller's",
-        labels: { agent_type: ["planner", "executor", "reviewer"], result: ["success", "failure", "timeout", "cancelled"] },
-      },
-      taskDuration: {
-        kind: "histogram",
-        name: "agents_task_duration_seconds",
-        help: "Duration of one agent task step, dispatch to result",
-        unit: "seconds",
-        buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-        labels: { agent_type: ["planner", "executor", "reviewer"] },
-      },
-    },
-  },
-};
-
-/**
- * Formats a bucket boundary the way Prometheus client libraries write the `le` label (shortest float form, so
- * 0.1 -> "0.1", 3 -> "3"); selectors must use exactly this text.
- */
-export function formatLe(bound: number): string {
-  return String(bound);
-}
+/** The metric contract of every catalogued service, by key. */
+export const metricContract: Readonly<Record<ServiceKey, ServiceContract>> = Object.fromEntries(
+  serviceCatalog.map((s): [ServiceKey, ServiceContract] => [s.key, { displayName: s.displayName, description: s.description, owner: s.owner, metrics: s.metrics }]),
+) as Record<ServiceKey, ServiceContract>;
 
 /** A concrete series name of the contract: a counter name or a histogram's `_bucket`, `_count` or `_sum`. */
 export interface ResolvedSeries {

@@ -67,9 +67,8 @@ const routingLabelsSchema = z.record(labelName, z.string());
 
 const objective = "a number in the open interval (0, 1); write 99.9% as 0.999";
 
-/** The schema of one SLO spec. */
-export const sloSpecSchema = z.object({
-  service: z.enum(serviceKeys),
+/** An SLO of one service, as its catalog entry states it (the entry's key is the service). */
+const serviceSloSchema = z.object({
   /** Unique per service; becomes the `slo` label. */
   name: slug("an SLO name"),
   title: z.string().min(1, "a non-empty title"),
@@ -77,7 +76,7 @@ export const sloSpecSchema = z.object({
   objective: z.number(objective).gt(0, objective).lt(1, objective),
   period: z.enum(Object.keys(sloPeriods) as [SloPeriod, ...SloPeriod[]]).default("30d"),
   sli: z.discriminatedUnion("kind", [ratioSliSchema, latencySliSchema]),
-  /** Owning team; defaults to the service's owner in the metric contract. */
+  /** Owning team; defaults to the service's owner in its catalog entry. */
   team: slug("a team name").optional(),
   /**
    * Events per second the service must see over an alert's long window before a burn-rate alert may page: below
@@ -91,6 +90,10 @@ export const sloSpecSchema = z.object({
   }).strict().default({ page: { severity: "critical" }, ticket: { severity: "warning" } }),
 }).strict();
 
+/** The schema of one SLO spec: a service's SLO with the service named. */
+export const sloSpecSchema = z.object({ service: z.enum(serviceKeys), ...serviceSloSchema.shape }).strict();
+
+export type ServiceSloSpec = z.input<typeof serviceSloSchema>;
 export type SloSpec = z.input<typeof sloSpecSchema>;
 type ParsedSlo = z.output<typeof sloSpecSchema>;
 export type Selector = z.output<typeof selectorSchema>;
@@ -247,7 +250,7 @@ export interface BurnWindow {
 }
 
 /**
- * The workbook's four conditions, expressed as budget consumed so the burn factors follow from the period: with a
+ * The workbook's multiwindow conditions, expressed as budget consumed so the burn factors follow from the period: with a
  * 30-day period they are exactly 14.4x (2% in 1h), 6x (5% in 6h), 3x (10% in 1d) and 1x (10% in 3d). Each short
  * window is 1/12 of its long window, which sets how fast a ticket resets after recovery; a page also needs the 5m
  * window burning, so it resets within minutes whatever its short window (`stillBurningWindow` in slo-rules.ts).

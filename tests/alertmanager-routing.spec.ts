@@ -3,11 +3,16 @@ import {
   alertingSchema, alertmanagerSecretFiles, buildAlertmanagerConfig, serviceKeys, toGoYaml,
   type AlertingInput, type AlertmanagerConfig,
 } from "../rules";
+import { serviceCatalog } from "../catalog";
 import { check, formatProblem } from "../config/errors";
 import { amtoolCheckConfig, amtoolRoutesTest } from "./support/prom-tools";
 
 const secretsDir = "/etc/alertmanager/secrets";
 const email = { to: ["oncall@sigma.example"], from: "alertmanager@sigma.example", smarthost: "smtp.sigma.example:587", username: "alertmanager" };
+/** Who gets receivers: every catalogued service and the platform team. */
+const receiverOwners = [...serviceKeys, "platform"];
+/** The default teams: each service's owner in the catalog, then the platform team. */
+const defaultTeams = [...new Set([...serviceCatalog.map((entry) => entry.owner), "platform"])];
 
 function config(alerting: Record<string, unknown> = {}): { input: AlertingInput; am: AlertmanagerConfig } {
   const input: AlertingInput = { environment: "prod", cluster: "eks-prod", alerting: alertingSchema.parse({ email, ...alerting }), secretsDir };
@@ -31,14 +36,13 @@ describe("alertmanager: configuration", () => {
     for (const [name, am] of Object.entries(variants)) {
       const result = await amtoolCheckConfig(toGoYaml(am));
       assert.equal(result.code, 0, `${name}: ${result.stdout}${result.stderr}`);
-      assert.match(result.stdout, /SUCCESS[\s\S]* - 3 inhibit rules\n - 13 receivers/, name);
+      assert.match(result.stdout, new RegExp(`SUCCESS[\\s\\S]* - ${am.inhibit_rules.length} inhibit rules\\n - ${am.receivers.length} receivers`), name);
     }
   });
 
-  it("has 13 receivers named for what they do", () => {
+  it("has a PagerDuty and a Slack receiver per service and for the platform team, then the shared ones", () => {
     assert.deepEqual(config().am.receivers.map((r) => r.name), [
-      "ryot-pagerduty", "ryot-slack", "sigmalang-pagerduty", "sigmalang-slack", "sigmavault-pagerduty", "sigmavault-slack",
-      "agents-pagerduty", "agents-slack", "platform-pagerduty", "platform-slack", "oncall-email", "info-webhook", "blackhole",
+      ...receiverOwners.flatMap((owner) => [`${owner}-pagerduty`, `${owner}-slack`]), "oncall-email", "info-webhook", "blackhole",
     ]);
   });
 
@@ -49,17 +53,15 @@ describe("alertmanager: configuration", () => {
     assert.deepEqual(inline, []);
     const files = pairs.filter(([path]) => path.endsWith("_file")).map(([, v]) => String(v));
     const secretFiles = alertmanagerSecretFiles(input.alerting);
-    assert.deepEqual(Object.keys(secretFiles).sort(), [
-      "pagerduty-routing-key-agents", "pagerduty-routing-key-compression", "pagerduty-routing-key-inference",
-      "pagerduty-routing-key-platform", "pagerduty-routing-key-storage", "slack-webhook-url", "smtp-password",
-    ]);
+    assert.deepEqual(Object.keys(secretFiles).sort(), [...defaultTeams.map((team) => `pagerduty-routing-key-${team}`), "slack-webhook-url", "smtp-password"].sort());
     assert.deepEqual([...new Set(files)].sort(), Object.values(secretFiles).map((f) => `${secretsDir}/${f}`).sort());
     const ryotPd = am.receivers.find((r) => r.name === "ryot-pagerduty")?.pagerduty_configs?.[0];
-    assert.equal(ryotPd?.routing_key_file, `${secretsDir}/pagerduty-routing-key-inference`);
+    assert.equal(ryotPd?.routing_key_file, `${secretsDir}/pagerduty-routing-key-${serviceCatalog.find((e) => e.key === "ryot")?.owner}`);
   });
 
   it("follows service ownership: a team owning two services gets both pages, and only its key is needed", () => {
-    const { input, am } = config({ owners: { ryot: "inference", sigmalang: "inference", sigmavault: "storage", agents: "agents" } });
+    const { input, am } = config({ owners: { sigmalang: "inference" } });
+    assert.equal(input.alerting.owners.ryot, "inference", "ryot's default owner");
     const pd = (name: string): string | undefined => am.receivers.find((r) => r.name === name)?.pagerduty_configs?.[0].routing_key_file;
     assert.equal(pd("sigmalang-pagerduty"), `${secretsDir}/pagerduty-routing-key-inference`);
     assert.equal(am.receivers.find((r) => r.name === "sigmalang-slack")?.slack_configs?.[0].channel, "#alerts-inference");
@@ -73,7 +75,7 @@ describe("alertmanager: configuration", () => {
       time_intervals: [{ weekdays: ["monday:friday"], times: [{ start_time: "09:00", end_time: "17:00" }], location: "Europe/Berlin" }],
     }]);
     const restricted = leaves(am.route).filter(([path]) => path.includes("active_time_intervals"));
-    assert.equal(restricted.length, 5);
+    assert.equal(restricted.length, receiverOwners.length, "one warning route per receiver owner");
     for (const owner of am.route.routes?.slice(2) ?? []) {
       for (const child of owner.routes ?? []) {
         assert.equal(child.active_time_intervals !== undefined, child.matchers?.[0] === 'severity="warning"', child.receiver);
@@ -89,7 +91,7 @@ describe("alertmanager: configuration", () => {
       return parsed.ok ? [] : parsed.problems.map(formatProblem);
     };
     assert.deepEqual(issues({ email, owners: { ryot: "llm" } }), [
-      'alerting.owners.ryot: got "llm"; allowed: one of the teams: inference, compression, storage, agents, platform',
+      `alerting.owners.ryot: got "llm"; allowed: one of the teams: ${defaultTeams.join(", ")}`,
     ]);
     assert.deepEqual(issues({ email, timings: { groupWait: "30 seconds" }, businessHours: { location: "Mars/Olympus", start: "18:00", end: "09:00" } }), [
       'alerting.businessHours.location: got "Mars/Olympus"; allowed: an IANA time zone such as UTC or Europe/Berlin',
@@ -104,7 +106,7 @@ describe("alertmanager: configuration", () => {
       'alerting.businessHours.weekdays[0]: got "mon-fri"; allowed: a weekday or an inclusive range of weekdays, such as monday or monday:friday',
       'alerting.businessHours.start: got "9:00"; allowed: a time of day HH:MM from 00:00 to 24:00',
     ]);
-    const owners = { ryot: "ops", sigmalang: "ops", sigmavault: "ops", agents: "ops" };
+    const owners = Object.fromEntries(serviceKeys.map((s) => [s, "ops"]));
     assert.deepEqual(issues({ email, teams: { "On Call": { slackChannel: "#oncall" }, ops: { slackChannel: "alerts" } }, owners, platformTeam: "On Call" }), [
       'alerting.teams["On Call"]: got "On Call"; allowed: a team name: lower-case letters, digits and dashes, starting with a letter',
       'alerting.teams.ops.slackChannel: got "alerts"; allowed: a Slack channel such as #alerts-storage: \'#\', then lower-case letters, digits, \'.\', \'_\' or \'-\'',

@@ -16,7 +16,7 @@ import { datasourceUids } from "../components/monitoring-core/grafana";
 import { validateStackConfig } from "../config";
 import { buildDashboards, type Dashboard } from "../dashboards";
 import type { GraphPanel } from "../dashboards/model";
-import { buildRuleFiles, toGoYaml } from "../rules";
+import { buildRuleFiles, serviceKeys, toGoYaml } from "../rules";
 import { toolchainBinary } from "../toolchain/paths";
 import { stackValues } from "./support/harness";
 import { tempDir } from "./support/peers";
@@ -44,7 +44,7 @@ interface Query {
 function resolved(d: Dashboard, expr: string): string {
   let text = expr.replace(/\$__(rate_interval|interval|auto|range)\b/g, "1m");
   for (const v of d.templating.list) {
-    const value = v.type === "constant" ? v.query : v.type === "custom" ? v.options[0]?.value ?? "" : v.type === "query" ? "ryot" : undefined;
+    const value = v.type === "constant" ? v.query : v.type === "custom" ? v.options[0]?.value ?? "" : v.type === "query" ? serviceKeys[0] : undefined;
     if (value !== undefined) text = text.replaceAll(`$${v.name}`, value).replaceAll(`\${${v.name}}`, value);
   }
   return text;

@@ -7,6 +7,7 @@ import { validateStackConfig } from "../config";
 import { kubeletMetrics } from "../components/monitoring-core/prometheus-config";
 import { buildRuleFiles, ruleFilesInputOf, runbookDir, runbookFile, runbookSection, toGoYaml, type AlertingRule, type RuleFile } from "../rules";
 import { knownMetricNames, metricSources } from "../rules/metric-sources";
+import { contractSeriesNames, serviceKeys } from "../rules/metrics";
 import { isAlertingRule } from "../rules/types";
 import { defaultProjectDir } from "../scripts/synth";
 import { readStackFile, stackNames } from "../scripts/synth/stack-files";
@@ -217,7 +218,9 @@ describe("metric sources", () => {
     const recorded = Object.values(stackRuleFiles("prod")).flatMap((f) => f.groups.flatMap((g) => g.rules.flatMap((r) => (isAlertingRule(r) ? [] : [r.record]))));
     const byKind = (kind: string) => new Set(sources.filter((s) => s.source.kind === kind).map((s) => s.name));
     assert.deepEqual([...byKind("recording-rule")].sort(), [...new Set(recorded)].sort());
-    assert.ok(byKind("contract").has("ryot_time_to_first_token_seconds_bucket") && byKind("contract").has("agents_tasks_total"));
+    for (const service of serviceKeys) {
+      for (const name of contractSeriesNames(service)) assert.ok(byKind("contract").has(name), `${service}: ${name}`);
+    }
     for (const s of sources) {
       if (s.source.kind === "exporter" || s.source.kind === "spanmetrics") assert.match(s.source.version, /^v?\d+\.\d+/, s.name);
     }

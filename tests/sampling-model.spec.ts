@@ -1,23 +1,17 @@
 import { strict as assert } from "assert";
+import { serviceCatalog } from "../catalog";
 import { validateStackConfig } from "../config";
 import { tracedServices } from "../config/tracing";
-import {
-  type TailPolicy,
-  formatSamplingModel,
-  keptFraction,
-  percentage,
-  plannedTrafficMix,
-  samplingModel,
-  tailSamplingPolicies,
-} from "../components/tracing-tier/sampling";
+import { type TailPolicy, percentage, tailSamplingPolicies } from "../components/tracing-tier/sampling";
 import { stackValues } from "./support/harness";
-import { proposedTracing } from "./tracing-fixtures";
+import { formatSamplingModel, keptFraction, peakTrafficMix, samplingModel } from "./support/sampling-model";
 
+/** The sampling section of the committed prod stack, optionally edited. */
 function samplingFor(edit: (tracing: Record<string, any>) => void = () => {}) {
   const values = stackValues("prod");
-  values.tracing = structuredClone(proposedTracing.prod);
+  values.tracing ??= {};
   edit(values.tracing);
-  return validateStackConfig(values).tracing.sampling;
+  return validateStackConfig(values).tracing;
 }
 
 const close = (actual: number, expected: number, what: string) =>
@@ -31,7 +25,8 @@ function walk(policies: TailPolicy[], visit: (p: TailPolicy) => void): void {
 }
 
 describe("tail-sampling policies and the sampling model", () => {
-  const policies = tailSamplingPolicies(samplingFor());
+  const { sampling, gateway } = samplingFor();
+  const policies = tailSamplingPolicies(sampling);
 
   it("writes rates as exact collector percentages", () => {
     assert.equal(percentage(0.15), 15);
@@ -40,7 +35,7 @@ describe("tail-sampling policies and the sampling model", () => {
       .filter((p) => p.name.endsWith("-baseline"))
       .map((p) => (p.type === "and" ? p.and.and_sub_policy.find((s) => s.type === "probabilistic") : undefined))
       .map((p) => (p?.type === "probabilistic" ? p.probabilistic.sampling_percentage : undefined));
-    assert.deepEqual(rates, [20, 15, 25, 10, 5]);
+    assert.deepEqual(rates, [...tracedServices.map((k) => percentage(sampling.services[k].rate)), percentage(sampling.defaultRate)]);
   });
 
   it("keeps every policy on one trace-ID hash (no hash_salt), which the model's nesting relies on", () => {
@@ -50,45 +45,63 @@ describe("tail-sampling policies and the sampling model", () => {
   });
 
   it("keeps every error trace of every service, fast or slow", () => {
-    for (const serviceName of [...tracedServices, "batch-jobs"]) {
+    for (const serviceName of [...tracedServices.flatMap((k) => sampling.services[k].serviceNames), "batch-jobs"]) {
       for (const durationMs of [1, 60_000]) {
         assert.equal(keptFraction(policies, { serviceName, error: true, durationMs }), 1, `${serviceName} error ${durationMs}ms`);
       }
     }
   });
 
-  it("keeps slow traces at the amplified rate and others at the baseline of their service", () => {
+  it("keeps slow traces of each service at its amplified rate, others at its baseline, unlisted services at the default", () => {
     const t = (serviceName: string, durationMs: number) => keptFraction(policies, { serviceName, error: false, durationMs });
-    close(t("ryot", 4999), 0.2, "ryot below threshold");
-    close(t("ryot", 5000), 0.5, "ryot at threshold");
-    close(t("sigmavault", 49), 0.25, "sigmavault fast");
-    close(t("sigmavault", 51), 1, "sigmavault slow");
-    close(t("agents", 300), 0.5, "agents slow");
-    close(t("batch-jobs", 60_000), 0.05, "unlisted service, slow or not");
+    for (const key of tracedServices) {
+      const p = sampling.services[key];
+      for (const name of p.serviceNames) {
+        close(t(name, p.slowThresholdMs - 1), p.rate, `${name} below its threshold`);
+        close(t(name, p.slowThresholdMs), p.slowRate, `${name} at its threshold`);
+      }
+    }
+    close(t("batch-jobs", 60_000), sampling.defaultRate, "unlisted service, slow or not");
+    close(t("batch-jobs", 1), sampling.defaultRate, "unlisted service, fast");
   });
 
-  it("predicts the stored volume of the planned mix and keeps all of its errors", () => {
-    const model = samplingModel(policies, plannedTrafficMix);
+  it("predicts the stored volume of the peak mix and keeps all of its errors", () => {
+    const model = samplingModel(policies, peakTrafficMix);
     console.log(`\n${formatSamplingModel(model)}\n`);
     for (const row of model.rows) {
       close(row.errorsKeptPerSecond, row.errorsPerSecond, `${row.service} errors kept`);
     }
-    // ryot: 1% errors kept whole; of the rest, 5% slow at 50% and 95% at 20%.
-    const ryot = model.rows.find((r) => r.service === "ryot")!;
-    close(ryot.keptFraction, 0.01 + 0.99 * (0.05 * 0.5 + 0.95 * 0.2), "ryot kept share");
-    close(model.totalPerSecond, 2100, "total traces/s");
-    // sigmavault: slow traces (2%) are all kept, the rest at 25%.
-    close(model.rows.find((r) => r.service === "sigmavault")!.keptFraction, 0.002 + 0.998 * (0.02 * 1 + 0.98 * 0.25), "sigmavault kept share");
+    // ryot's slow traces pass its threshold and its fast ones do not: errors kept whole; of the rest, the slow share
+    // at the slow rate and the others at the baseline.
+    const mix = peakTrafficMix.ryot;
+    const ryot = sampling.services.ryot;
+    assert.ok(mix.fastMs < ryot.slowThresholdMs && mix.slowMs >= ryot.slowThresholdMs);
+    close(
+      model.rows.find((r) => r.service === "ryot")!.keptFraction,
+      mix.errorFraction + (1 - mix.errorFraction) * (mix.slowFraction * ryot.slowRate + (1 - mix.slowFraction) * ryot.rate),
+      "ryot kept share",
+    );
+    assert.ok(model.totalPerSecond <= gateway.expectedNewTracesPerSec, `the gateway is sized for ${gateway.expectedNewTracesPerSec}/s, the peak mix is ${model.totalPerSecond}/s`);
     assert.ok(model.keptFraction > 0.15 && model.keptFraction < 0.3, `kept share ${model.keptFraction} outside the storage budget of 15-30%`);
   });
 
   it("follows the configured rates, not constants", () => {
-    const raised = tailSamplingPolicies(samplingFor((t) => (t.sampling = { services: { ryot: { rate: 0.4, slowRate: 0.8 } }, defaultRate: 0.01 })));
-    const before = samplingModel(policies, plannedTrafficMix).rows.find((r) => r.service === "ryot")!;
-    const after = samplingModel(raised, plannedTrafficMix).rows.find((r) => r.service === "ryot")!;
+    const raised = tailSamplingPolicies(samplingFor((t) => (t.sampling = { services: { ryot: { rate: 0.4, slowRate: 0.8 } }, defaultRate: 0.01 })).sampling);
+    const before = samplingModel(policies, peakTrafficMix).rows.find((r) => r.service === "ryot")!;
+    const after = samplingModel(raised, peakTrafficMix).rows.find((r) => r.service === "ryot")!;
     close(after.keep.okFast, 0.4, "ryot raised baseline");
     close(after.keep.okSlow, 0.8, "ryot raised slow rate");
     assert.ok(after.keptPerSecond > before.keptPerSecond);
     close(keptFraction(raised, { serviceName: "batch-jobs", error: false, durationMs: 10 }), 0.01, "default rate");
+  });
+
+  it("gives each catalogued service its own policy pair, with its catalog defaults when the stack sets none", () => {
+    const defaults = samplingFor((t) => delete t.sampling).sampling;
+    for (const entry of serviceCatalog) {
+      const p = defaults.services[entry.key];
+      assert.deepEqual([p.rate, p.slowThresholdMs, p.slowRate], [entry.sampling.rate, entry.sampling.slowThresholdMs, entry.sampling.slowRate], entry.key);
+      const names = tailSamplingPolicies(defaults).map((policy) => policy.name);
+      assert.ok(names.includes(`${entry.key}-slow`) && names.includes(`${entry.key}-baseline`), `${entry.key}: ${names.join(", ")}`);
+    }
   });
 });

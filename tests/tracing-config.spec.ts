@@ -1,10 +1,14 @@
 import { strict as assert } from "assert";
 import { ConfigError, type StackConfig, validateStackConfig } from "../config";
 import { durationSeconds } from "../config/common";
-import { tracedServices } from "../config/tracing";
-import { plannedTrafficMix } from "../components/tracing-tier/sampling";
+import { defaultServiceNames, serviceCatalog, serviceKeys } from "../catalog";
 import { stackValues } from "./support/harness";
-import { proposedTracing as proposed } from "./tracing-fixtures";
+import { peakTrafficMix } from "./support/sampling-model";
+
+/** The tracing section of a committed stack file, as a fresh copy to modify. */
+function committed(stack: "staging" | "prod"): Record<string, any> {
+  return stackValues(stack).tracing;
+}
 
 function withTracing(stack: "staging" | "prod", tracing: unknown): StackConfig {
   const values = stackValues(stack);
@@ -24,34 +28,35 @@ function problems(stack: "staging" | "prod", tracing: unknown): Map<string, { va
 }
 
 const prodStorage = (edit: (s: Record<string, any>) => void) => {
-  const tracing = structuredClone(proposed.prod) as Record<string, any>;
+  const tracing = committed("prod");
   edit(tracing.jaeger.storage);
   return tracing;
 };
 
 describe("tracing config section", () => {
-  it("parses from {} with the plan's sampling rates and a single Badger collector", () => {
+  it("parses from {} with each service's sampling defaults from its catalog entry and a single Badger collector", () => {
     const t = withTracing("staging", {}).tracing;
-    assert.deepEqual(
-      Object.fromEntries(tracedServices.map((k) => [k, t.sampling.services[k].rate])),
-      { ryot: 0.2, sigmalang: 0.15, sigmavault: 0.25, agents: 0.1 },
-    );
+    assert.deepEqual(Object.keys(t.sampling.services), serviceKeys);
+    for (const entry of serviceCatalog) {
+      const { rate, slowThresholdMs, slowRate } = entry.sampling;
+      assert.deepEqual(t.sampling.services[entry.key], { rate, slowThresholdMs, slowRate, serviceNames: defaultServiceNames(entry) }, entry.key);
+    }
     assert.equal(t.sampling.defaultRate, 0.05);
     assert.equal(t.jaeger.storage.kind, "badger");
     assert.equal(t.jaeger.collector.replicas, 1);
     assert.equal(t.jaeger.query.replicas, 3);
   });
 
-  it("accepts the proposed staging and prod sections", () => {
-    const staging = withTracing("staging", proposed.staging).tracing;
+  it("accepts the committed staging and prod sections", () => {
+    const staging = withTracing("staging", committed("staging")).tracing;
     assert.equal(staging.gateway.replicas, 2);
-    const prod = withTracing("prod", proposed.prod).tracing;
+    const prod = withTracing("prod", committed("prod")).tracing;
     assert.equal(prod.jaeger.storage.kind, "opensearch");
     assert.equal(prod.jaeger.collector.replicas, 3);
   });
 
   it("defaults the collector to 3 replicas with OpenSearch when replicas is unset", () => {
-    const tracing = structuredClone(proposed.prod) as Record<string, any>;
+    const tracing = committed("prod");
     delete tracing.jaeger.collector;
     assert.equal(withTracing("prod", tracing).tracing.jaeger.collector.replicas, 3);
   });
@@ -66,7 +71,7 @@ describe("tracing config section", () => {
     const found = problems("staging", { sampling: { services: { billing: { rate: 0.5 } } } });
     const p = found.get("tracing.sampling.services.billing");
     assert.ok(p, `problems: ${[...found.keys()].join(", ")}`);
-    assert.match(p.allowed, /one of the known services: ryot, sigmalang, sigmavault, agents/);
+    assert.ok(p.allowed.startsWith(`one of the known services: ${serviceKeys.join(", ")} (`), p.allowed);
   });
 
   it("rejects a slow-trace rate below the baseline rate", () => {
@@ -88,7 +93,7 @@ describe("tracing config section", () => {
 
   it("sizes num_traces for the expected rate with a replica down and uneven balancing", () => {
     // 3 replicas, 1 may be down: 3000/s over 2 survivors = 1500/s x 1.25 skew x 30s x 2 = 112500.
-    const p = problems("prod", { ...proposed.prod, gateway: { replicas: 3, expectedNewTracesPerSec: 3000, numTraces: 20000 } }).get(
+    const p = problems("prod", { ...committed("prod"), gateway: { replicas: 3, expectedNewTracesPerSec: 3000, numTraces: 20000 } }).get(
       "tracing.gateway.numTraces",
     );
     assert.equal(p?.value, 20000);
@@ -96,8 +101,8 @@ describe("tracing config section", () => {
   });
 
   it("waits for the traffic model's longest trace plus the SDKs' export batching before deciding", () => {
-    const g = withTracing("prod", proposed.prod).tracing.gateway;
-    const longestTraceSeconds = Math.max(...Object.values(plannedTrafficMix).map((t) => t.slowMs)) / 1000;
+    const g = withTracing("prod", committed("prod")).tracing.gateway;
+    const longestTraceSeconds = Math.max(...Object.values(peakTrafficMix).map((t) => t.slowMs)) / 1000;
     const sdkBatchDelaySeconds = 5;
     assert.ok(
       durationSeconds(g.decisionWait) >= longestTraceSeconds + sdkBatchDelaySeconds,
@@ -108,14 +113,14 @@ describe("tracing config section", () => {
   it("sizes the default buffer and memory limit for the default decision wait", () => {
     // 2500/s over 2 survivors = 1250/s x 1.25 x 30s x 2 = 93750 traces (default 100000); x 16 KiB = 1563Mi, twice
     // that within 3584Mi.
-    const g = withTracing("prod", proposed.prod).tracing.gateway;
+    const g = withTracing("prod", committed("prod")).tracing.gateway;
     assert.deepEqual([g.decisionWait, g.numTraces, g.resources.limits.memory], ["30s", 100000, "3584Mi"]);
-    const p = problems("prod", { ...proposed.prod, gateway: { replicas: 3, numTraces: 50000 } }).get("tracing.gateway.numTraces");
+    const p = problems("prod", { ...committed("prod"), gateway: { replicas: 3, numTraces: 50000 } }).get("tracing.gateway.numTraces");
     assert.match(p!.allowed, /^an integer >= 93750: .* held for decisionWait \(30s\)/);
   });
 
   it("requires the memory limit to hold the trace buffer twice over", () => {
-    const tracing = { ...proposed.prod, gateway: { replicas: 3, numTraces: 50000, resources: { requests: { cpu: "500m", memory: "1Gi" }, limits: { memory: "1Gi" } } } };
+    const tracing = { ...committed("prod"), gateway: { replicas: 3, numTraces: 50000, resources: { requests: { cpu: "500m", memory: "1Gi" }, limits: { memory: "1Gi" } } } };
     const p = problems("prod", tracing).get("tracing.gateway.resources.limits.memory");
     assert.equal(p?.value, "1Gi");
     assert.match(p!.allowed, /at least 1563Mi/);

@@ -7,13 +7,11 @@ import { gatewayCollectorConfig } from "../components/tracing-tier/gateway";
 import { jaegerCollectorConfig, jaegerQueryConfig, remoteStoragePort } from "../components/tracing-tier/jaeger";
 import { tailSamplingPolicies } from "../components/tracing-tier/sampling";
 import { renderDirAnnotation } from "../components/k8s/documents";
-import type { Rendered } from "./support/harness";
-import { stackValues } from "./support/harness";
-import { proposedTracing, renderWithTracing } from "./tracing-fixtures";
+import { renderStack, stackValues, type Rendered } from "./support/harness";
 
+/** A committed stack's validated config, its tracing section optionally edited. */
 function configFor(stack: "staging" | "prod", edit: (tracing: Record<string, any>) => void = () => {}): StackConfig {
   const values = stackValues(stack);
-  values.tracing = structuredClone(proposedTracing[stack]);
   edit(values.tracing);
   return validateStackConfig(values);
 }
@@ -46,8 +44,8 @@ describe("tracing: rendered collector and Jaeger configs", () => {
   let prod: Rendered;
   before(async () => {
     // One render at a time: the mock runtime is process-global.
-    staging = await renderWithTracing("staging");
-    prod = await renderWithTracing("prod");
+    staging = await renderStack("staging");
+    prod = await renderStack("prod");
   });
 
   const files = ["otel-agent.yaml", "otel-gateway.yaml", "jaeger.yaml", "jaeger-query.yaml"];

@@ -2,8 +2,8 @@
  * `npm run bench:gateway`: how many new traces per second one sampling gateway replica holds. It runs the rendered
  * prod gateway config under the collector build of the deployed release, in a memory cgroup with the container's
  * memory limit and GOMEMLIMIT, drives it with telemetrygen at rising rates, and prints for each step the rate reached,
- * traces dropped before their decision and refused spans, then the highest rate held cleanly next to the planned
- * per-replica peak. A benchmark, not a test: about 90 s per step (load, then the decision wait).
+ * traces dropped before their decision and refused spans, then the highest rate held cleanly next to the expected
+ * per-replica peak (`tracing.gateway.expectedNewTracesPerSec` over the replicas). A benchmark, not a test: about 90 s per step (load, then the decision wait).
  *
  * Stand-ins: listeners on loopback; the exporter sends to a loopback OTLP gRPC sink that accepts and discards (Jaeger
  * is not what is measured). Rates: BENCH_GATEWAY_RATES (comma-separated traces/s), default 1500,2500,3000,3500,4000.
@@ -18,6 +18,7 @@ import { parseQuantity } from "../../components/k8s/quantity";
 import { toGoYaml } from "../../rules/yaml";
 import { toolchainBinary } from "../../toolchain/paths";
 import { eventually, metricSum, onLoopback, startPeer, tempDir } from "../../toolchain/run";
+import { defaultServiceNames, serviceCatalog } from "../../catalog";
 import { validateStackConfig } from "../../config";
 import { defaultProjectDir, synthStack } from "../synth";
 import { readStackFile } from "../synth/stack-files";
@@ -25,6 +26,8 @@ import { generatedDocuments } from "../synth/write";
 
 const rates = (process.env.BENCH_GATEWAY_RATES ?? "1500,2500,3000,3500,4000").split(",").map(Number);
 const loadSeconds = 45;
+/** The `service.name` of the generated traces: the first catalogued service's, so they meet its own policies as real traffic does. */
+const benchServiceName = defaultServiceNames(serviceCatalog[0])[0];
 
 /** An OTLP gRPC trace sink: answers every export with an empty (valid) response. */
 async function startSink(): Promise<{ address: string; stop: () => void }> {
@@ -52,7 +55,7 @@ function memoryCgroup(limitBytes: number): { add: (pid: number) => void; remove:
 function telemetrygen(endpoint: string, tracesPerSec: number): Promise<void> {
   // Each trace is a root and one child; telemetrygen's rate is spans per second per worker.
   const workers = 4;
-  const args = ["traces", `--otlp-endpoint=${endpoint}`, "--otlp-insecure", "--service=ryot", `--workers=${workers}`,
+  const args = ["traces", `--otlp-endpoint=${endpoint}`, "--otlp-insecure", `--service=${benchServiceName}`, `--workers=${workers}`,
     `--rate=${(tracesPerSec * 2) / workers}`, `--duration=${loadSeconds}s`, "--child-spans=1"];
   return new Promise((resolve, reject) =>
     execFile(toolchainBinary("telemetrygen"), args, { timeout: (loadSeconds + 60) * 1000 }, (e, _o, stderr) => (e ? reject(new Error(`${e.message}\n${stderr}`)) : resolve())));
@@ -81,7 +84,7 @@ async function main(): Promise<void> {
     const oneDown = Math.ceil(g.expectedNewTracesPerSec / Math.max(1, g.replicas - g.maxUnavailable));
     console.log(`gateway (prod config): num_traces ${g.numTraces}, decision_wait ${g.decisionWait}, memory limit ${g.resources.limits.memory}` +
       `${cgroup ? " (memory cgroup)" : " (no memory cgroup could be made: GOMEMLIMIT only)"}, GOMEMLIMIT ${gomemlimit}`);
-    console.log(`planned peak per replica: ${perReplica} traces/s (${oneDown}/s with ${g.maxUnavailable} of ${g.replicas} down)`);
+    console.log(`expected peak per replica: ${perReplica} traces/s (${oneDown}/s with ${g.maxUnavailable} of ${g.replicas} down)`);
     console.log(`${"offered/s".padStart(9)} ${"reached/s".padStart(9)} ${"dropped early".padStart(13)} ${"refused spans".padStart(13)} ${"RSS MiB".padStart(8)}`);
     let held = 0;
     for (const rate of rates) {
@@ -100,7 +103,7 @@ async function main(): Promise<void> {
       held = Math.round(reached);
     }
     console.log(held > 0
-      ? `highest rate held with nothing dropped or refused: ${held} traces/s (${(held / perReplica).toFixed(1)}x the planned ${perReplica}/s, ${(held / oneDown).toFixed(1)}x with a replica down)`
+      ? `highest rate held with nothing dropped or refused: ${held} traces/s (${(held / perReplica).toFixed(1)}x the expected ${perReplica}/s, ${(held / oneDown).toFixed(1)}x with a replica down)`
       : "no step was held cleanly");
   } finally {
     await gateway.stop();
