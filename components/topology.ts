@@ -1,43 +1,38 @@
 import type { StackConfig } from "../config";
-import type { AppIdentity } from "./k8s/labels";
+import { stackComponents, type Endpoint } from "../catalog/components";
+
+export type { Endpoint } from "../catalog/components";
+
+type Components = typeof stackComponents;
+
+/** A workload of the stack: an endpoint of one of its components. */
+export type Workload = { [K in keyof Components]: keyof Components[K]["endpoints"] }[keyof Components];
 
 /**
- * Who runs where and on which ports: the identity (labels), namespace role and ports of every workload in the stack.
- * Tiers build their pods, Services, scrape jobs, datasources and NetworkPolicies from this one table, so a flow
- * opened on one side always matches the pods and ports on the other.
+ * Every component's endpoints by workload name. A workload name two components share, or a metrics port a workload
+ * does not have, is an error at load rather than a silently overwritten row or a scrape job on no port.
  */
-export interface Endpoint {
-  id: AppIdentity;
-  namespace: keyof StackConfig["namespaces"];
-  ports: Record<string, number>;
-  /** Port name whose `/metrics` Prometheus scrapes. */
-  metricsPort: string;
+export function endpointsOf(components: Readonly<Record<string, { endpoints: Readonly<Record<string, Endpoint>> }>>): Record<string, Endpoint> {
+  const all: Record<string, Endpoint> = {};
+  const owner: Record<string, string> = {};
+  for (const [key, c] of Object.entries(components)) {
+    for (const [w, e] of Object.entries(c.endpoints)) {
+      if (w in all) throw new Error(`component ${key}: workload "${w}" is already an endpoint of component ${owner[w]}`);
+      if (!(e.metricsPort in e.ports)) {
+        throw new Error(`component ${key}, workload ${w}: metricsPort "${e.metricsPort}" is not one of its ports (${Object.keys(e.ports).join(", ")})`);
+      }
+      all[w] = e;
+      owner[w] = key;
+    }
+  }
+  return all;
 }
 
-const endpoint = (
-  app: string,
-  component: string,
-  instance: string,
-  namespace: Endpoint["namespace"],
-  ports: Record<string, number>,
-  metricsPort: string,
-): Endpoint => ({ id: { app, component, instance }, namespace, ports, metricsPort });
-
-export const topology = {
-  prometheus: endpoint("prometheus", "server", "prometheus", "monitoring", { http: 9090 }, "http"),
-  alertmanager: endpoint("alertmanager", "alerting", "alertmanager", "monitoring", { http: 9093, cluster: 9094 }, "http"),
-  grafana: endpoint("grafana", "dashboards", "grafana", "monitoring", { http: 3000, gossip: 9094 }, "http"),
-  loki: endpoint("loki", "monolithic", "loki", "logging", { http: 3100, grpc: 9095, memberlist: 7946 }, "http"),
-  chunksCache: endpoint("memcached", "chunks-cache", "loki-chunks-cache", "logging", { client: 11211, metrics: 9150 }, "metrics"),
-  resultsCache: endpoint("memcached", "results-cache", "loki-results-cache", "logging", { client: 11211, metrics: 9150 }, "metrics"),
-  logAgent: endpoint("otel-collector", "log-agent", "log-agent", "logAgents", { metrics: 8888, health: 13133 }, "metrics"),
-  otelAgent: endpoint("otel-collector", "trace-agent", "otel-agent", "tracing", { otlpGrpc: 4317, otlpHttp: 4318, metrics: 8888, health: 13133 }, "metrics"),
-  otelGateway: endpoint("otel-collector", "sampling-gateway", "otel-gateway", "tracing", { otlpGrpc: 4317, metrics: 8888, health: 13133 }, "metrics"),
-  jaegerCollector: endpoint("jaeger", "collector", "jaeger-collector", "tracing", { otlpGrpc: 4317, remoteStorage: 17271, metrics: 8888, health: 13133 }, "metrics"),
-  jaegerQuery: endpoint("jaeger", "query", "jaeger-query", "tracing", { http: 16686, grpc: 16685, metrics: 8888, health: 13133 }, "metrics"),
-} as const satisfies Record<string, Endpoint>;
-
-export type Workload = keyof typeof topology;
+/**
+ * Who runs where and on which ports: the identity (labels), namespace role and ports of every workload in the stack,
+ * gathered from the component registry (catalog/components.ts).
+ */
+export const topology = endpointsOf(stackComponents) as Readonly<Record<Workload, Endpoint>>;
 
 /** The namespace a workload runs in, for this stack. */
 export function namespaceOf(c: StackConfig, w: Workload): string {

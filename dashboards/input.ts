@@ -3,6 +3,7 @@
  */
 import type { StackConfig } from "../config";
 import type { Resources } from "../config/common";
+import { stackComponents, type StackComponent } from "../catalog/components";
 import type { ComponentKey } from "../rules/jobs";
 import { serviceKeys, type ServiceKey } from "../rules/metrics";
 import type { DashboardLink, Datasources, Variable } from "./model";
@@ -22,19 +23,9 @@ export interface DashboardInput {
 export function dashboardInput(c: StackConfig, datasourceUids: DashboardInput["datasourceUids"]): DashboardInput {
   return {
     datasourceUids,
-    resources: {
-      prometheus: c.monitoring.prometheus.resources,
-      alertmanager: c.monitoring.alertmanager.resources,
-      grafana: c.monitoring.grafana.resources,
-      otelAgent: c.tracing.agent.resources,
-      otelGateway: c.tracing.gateway.resources,
-      jaegerCollector: c.tracing.jaeger.collector.resources,
-      jaegerQuery: c.tracing.jaeger.query.resources,
-      loki: c.logging.loki.resources,
-      logAgent: c.logging.agent.resources,
-      // The memcached job scrapes the exporter sidecar; memcached's own memory is its configured item memory.
-      memcached: undefined,
-    },
+    resources: Object.fromEntries(
+      (Object.entries(stackComponents) as [ComponentKey, StackComponent][]).map(([key, entry]) => [key, entry.resources?.(c)]),
+    ) as Record<ComponentKey, Resources | undefined>,
     namespaces: c.namespaces,
     spanServiceNames: Object.fromEntries(serviceKeys.map((s) => [s, c.tracing.sampling.services[s].serviceNames])) as Record<ServiceKey, string[]>,
   };

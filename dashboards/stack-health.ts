@@ -1,20 +1,12 @@
+import { stackComponents } from "../catalog/components";
 import { componentJobs, type ComponentKey } from "../rules/jobs";
 import { datasourcesOf, environment, type DashboardInput } from "./input";
 import { dashboard, type Dashboard, type PanelSpec } from "./model";
 
-/** Display name of each scraped component. */
-export const componentTitles: Readonly<Record<ComponentKey, string>> = {
-  prometheus: "Prometheus",
-  alertmanager: "Alertmanager",
-  grafana: "Grafana",
-  otelAgent: "OTel agents",
-  otelGateway: "OTel sampling gateway",
-  jaegerCollector: "Jaeger collector",
-  jaegerQuery: "Jaeger query",
-  loki: "Loki",
-  memcached: "Loki caches",
-  logAgent: "Log agents",
-};
+/** Display name of each scraped component: its registry entry's title. */
+export const componentTitles: Readonly<Record<ComponentKey, string>> = Object.fromEntries(
+  Object.entries(stackComponents).map(([key, c]) => [key, c.title]),
+) as Record<ComponentKey, string>;
 
 /** Share of a component's targets that answer their scrape: 1 healthy, 0 down. */
 function targetsUp(key: ComponentKey): PanelSpec {

@@ -11,24 +11,16 @@
  *
  * A query that names the wrong dialect returns nothing rather than failing, so the dialect of every job is data here.
  */
+import { stackComponents, type StackComponent } from "../catalog/components";
 import { componentJobs, type ComponentKey } from "../rules/jobs";
 import { spanMetricNames } from "../components/tracing-tier/spanmetrics";
 
-export type Dialect = "otelcol" | "jaeger" | "goClient";
+export type Dialect = NonNullable<StackComponent["dialect"]>;
 
-/** The exposition dialect of each scraped component; memcached's job scrapes its exporter, which has no process of interest. */
-export const componentDialects: Readonly<Record<ComponentKey, Dialect | undefined>> = {
-  prometheus: "goClient",
-  alertmanager: "goClient",
-  grafana: "goClient",
-  loki: "goClient",
-  otelAgent: "otelcol",
-  otelGateway: "otelcol",
-  logAgent: "otelcol",
-  jaegerCollector: "jaeger",
-  jaegerQuery: "jaeger",
-  memcached: undefined,
-};
+/** The exposition dialect of each scraped component, from the registry (memcached's job scrapes its exporter: none). */
+export const componentDialects: Readonly<Record<ComponentKey, Dialect | undefined>> = Object.fromEntries(
+  (Object.entries(stackComponents) as [ComponentKey, StackComponent][]).map(([key, entry]) => [key, entry.dialect]),
+) as Record<ComponentKey, Dialect | undefined>;
 
 /** A collector counter as the dialect exposes it (`base` is the suffix-free name). */
 export function otelcolCounter(dialect: "otelcol" | "jaeger", base: string): string {

@@ -1,8 +1,11 @@
 /**
- * Health alerts of the observability stack itself: components down, rule evaluation and notification failures,
- * Alertmanager cluster size, Loki and collectors dropping data, volumes filling up, and the always-firing
- * Watchdog.
+ * Health alerts of the observability stack itself: a ComponentDown per component of the registry
+ * (catalog/components.ts), the alerts each component owns there, collectors dropping data, volumes filling up, and
+ * the always-firing Watchdog.
  */
+import {
+  pipelinesGroup, stackComponents, type AlertFacts, type ComponentAlert, type Severity, type StackComponent,
+} from "../catalog/components";
 import { componentJobs, kubeletJob, type ComponentKey } from "./jobs";
 import { quote } from "./promql";
 import { componentDownFor, sloAlertNames } from "./slo-rules";
@@ -13,32 +16,24 @@ export const stackService = "observability";
 /** The team that runs the stack. */
 export const platformTeam = "platform";
 
-/**
- * Severity when a component has no healthy target. Critical where telemetry or alerts are being lost (scrape,
- * delivery, ingestion, the trace and log pipelines); warning where only a read path or a cache is down and
- * nothing is lost.
- */
-export const componentDownSeverity: Readonly<Record<ComponentKey, "critical" | "warning">> = {
-  prometheus: "critical",
-  alertmanager: "critical",
-  grafana: "warning",
-  otelAgent: "critical",
-  otelGateway: "critical",
-  jaegerCollector: "critical",
-  jaegerQuery: "warning",
-  loki: "critical",
-  memcached: "warning",
-  logAgent: "critical",
-};
+/** The registry in order, each entry seen through the registry's entry type. */
+const components = Object.entries(stackComponents) as [ComponentKey, StackComponent][];
 
-/** Jobs that run an OpenTelemetry Collector build (Jaeger v2 is one) and expose `otelcol_*` metrics. */
-export const collectorJobs = [
-  componentJobs.otelAgent, componentJobs.otelGateway, componentJobs.logAgent, componentJobs.jaegerCollector,
-] as const;
+/** Severity when a component has no healthy target: each registry entry's `down`, where its reason sits beside it. */
+export const componentDownSeverity: Readonly<Record<ComponentKey, Severity>> = Object.fromEntries(
+  components.map(([key, c]) => [key, c.down.severity]),
+) as Record<ComponentKey, Severity>;
+
+/**
+ * Jobs that run telemetry pipelines on an OpenTelemetry Collector build (Jaeger v2 is one) and expose `otelcol_*`
+ * metrics: the registry's collectors, our collector build's first, then Jaeger's.
+ */
+export const collectorJobs: readonly string[] = (["otelcol", "jaeger"] as const).flatMap((build) =>
+  components.flatMap(([, c]) => (c.collector === build ? [c.job] : [])),
+);
 
 /** Input of the stack health rules. */
-export interface HealthInput {
-  replicas: { prometheus: number; alertmanager: number };
+export interface HealthInput extends AlertFacts {
   /** Namespaces whose PVCs the volume alerts watch; all namespaces when absent. */
   namespaces?: readonly string[];
   /** Whether Prometheus scrapes the kubelets (default true); without that job the volume alerts are left out. */
@@ -63,8 +58,7 @@ function alert(
 
 /** One `ComponentDown` per component job, and a warning per unhealthy target. */
 export function componentAlerts(): AlertingRule[] {
-  const down = (Object.keys(componentJobs) as ComponentKey[]).map((key) => {
-    const job = componentJobs[key];
+  const down = components.map(([key, { job }]) => {
     return alert(
       sloAlertNames.componentDown, `absent(up{job=${quote(job)}} == 1)`, componentDownFor, componentDownSeverity[key],
       { component: job },
@@ -82,92 +76,46 @@ export function componentAlerts(): AlertingRule[] {
   return [...down, targetDown];
 }
 
-/** Prometheus rule evaluation and alert delivery. */
-export function prometheusAlerts(): AlertingRule[] {
-  const job = quote(componentJobs.prometheus);
-  return [
-    alert(
-      "PrometheusRuleEvaluationFailures",
-      `sum by (instance, rule_group) (increase(prometheus_rule_evaluation_failures_total{job=${job}}[5m])) > 0`,
-      "15m", "critical", { component: componentJobs.prometheus },
-      "Prometheus {{ $labels.instance }} fails to evaluate rule group {{ $labels.rule_group }}",
-      "Rules of {{ $labels.rule_group }} have failed for 15 minutes: their recordings are stale and their alerts cannot fire.",
-    ),
-    alert(
-      "PrometheusNotificationsFailing",
-      `sum by (instance) (rate(prometheus_notifications_errors_total{job=${job}}[5m]))\n/\nsum by (instance) (rate(prometheus_notifications_sent_total{job=${job}}[5m]))\n> 0.01`,
-      "15m", "warning", { component: componentJobs.prometheus },
-      "Prometheus {{ $labels.instance }} fails to send alerts to Alertmanager",
-      "More than 1% of alert sends from {{ $labels.instance }} to Alertmanager fail; the other replica still sends, so alerts are delayed, not lost.",
-    ),
-  ];
+/** A component's own alert with the stack's routing labels. */
+function owned(job: string, a: ComponentAlert): AlertingRule {
+  return a.component === "job"
+    ? alert(a.alert, a.expr, a.for, a.severity, { component: job }, a.summary, a.description)
+    : alert(a.alert, withComponentFromJob(a.expr), a.for, a.severity, {}, a.summary, a.description);
 }
 
-/** Alertmanager delivery and clustering. */
-export function alertmanagerAlerts(replicas: number): AlertingRule[] {
-  const job = quote(componentJobs.alertmanager);
-  const rules = [
-    alert(
-      "AlertmanagerNotificationsFailing",
-      `sum by (integration) (rate(alertmanager_notifications_failed_total{job=${job}}[5m]))\n/\nsum by (integration) (rate(alertmanager_notifications_total{job=${job}}[5m]))\n> 0.01`,
-      "5m", "critical", { component: componentJobs.alertmanager },
-      "Alertmanager fails to deliver {{ $labels.integration }} notifications",
-      "More than 1% of {{ $labels.integration }} notifications fail; the other integrations of a page (Slack, email) are the fallback.",
-    ),
-  ];
-  // A single replica runs without gossip and reports no peers to compare with.
-  if (replicas > 1) {
-    rules.push(alert(
-      "AlertmanagerClusterSizeBelowReplicas",
-      `alertmanager_cluster_members{job=${job}} < ${replicas}`,
-      "10m", "warning", { component: componentJobs.alertmanager },
-      "Alertmanager {{ $labels.instance }} sees {{ $value }} of " + replicas + " cluster members",
-      `An Alertmanager replica is outside the gossip cluster of ${replicas}: silences and notification state are not shared, so notifications may be duplicated.`,
-    ));
-  }
-  return rules;
-}
-
-/** Loki and the collectors losing data. */
-export function pipelineAlerts(): AlertingRule[] {
-  const loki = quote(componentJobs.loki);
+/** Every collector losing telemetry, one alert per job. */
+export function collectorDroppingData(): AlertingRule {
   // exporter_send_failed counts items an exporter gave up on (permanent error or retries exhausted). There is no
   // processor_dropped: processorhelper stopped emitting it in collector 0.110, and a processor that refuses data
   // (memory_limiter) shows up as receiver_refused upstream.
   const lost = `otelcol_(exporter_enqueue_failed|exporter_send_failed|receiver_refused)_(spans|log_records|metric_points)(_total)?`;
-  return [
-    alert(
-      "LokiDiscardingLogs",
-      `sum by (reason) (rate(loki_discarded_samples_total{job=${loki}}[5m])) > 0`,
-      "15m", "warning", { component: componentJobs.loki },
-      "Loki discards log lines ({{ $labels.reason }})",
-      "Loki has rejected log lines for 15 minutes with reason {{ $labels.reason }} (rate limit or validation); they are lost.",
-    ),
-    alert(
-      "LokiChunkFlushFailing",
-      `sum by (instance) (increase(loki_ingester_chunks_flush_failures_total{job=${loki}}[15m])) > 0`,
-      "15m", "critical", { component: componentJobs.loki },
-      "Loki {{ $labels.instance }} cannot flush chunks to object storage",
-      "Chunk flushes to S3 fail; unflushed chunks live only in the ingester and its WAL and are lost if the volume is.",
-    ),
-    alert(
-      "CollectorDroppingData",
-      // Counter names gained a _total suffix when the collector moved to the OpenTelemetry Prometheus exporter.
-      withComponentFromJob(`sum by (job) (rate({__name__=~${quote(lost)}, job=~${jobRegex(collectorJobs)}}[5m])) > 0`),
-      "10m", "warning", {},
-      "{{ $labels.job }} is dropping telemetry",
-      "{{ $labels.job }} refuses data at its receivers, cannot queue it for export (queue full) or gave up exporting it (permanent error or retries exhausted): spans, logs or metrics are lost.",
-    ),
-    alert(
-      "TailSamplingDroppingTraces",
-      // A gateway whose trace buffer (num_traces) fills before decision_wait ends evicts undecided traces: error traces
-      // included, silently (no refused spans, memory_limiter idle). Capacity per replica is num_traces / decision_wait.
-      withComponentFromJob(`sum by (job, instance) (rate({__name__=~${quote(`otelcol_processor_tail_sampling_sampling_trace_dropped_too_early(_total)?`)}, job=${quote(componentJobs.otelGateway)}}[5m])) > 0`),
-      "5m", "warning", {},
-      "Sampling gateway {{ $labels.instance }} drops traces before deciding on them",
-      "Traces arrive faster than the gateway's buffer can hold them for decision_wait; the oldest undecided traces, error traces among them, are dropped unsampled. Raise tracing.gateway.numTraces (and the memory limit) or add replicas.",
-    ),
+  return alert(
+    "CollectorDroppingData",
+    // Counter names gained a _total suffix when the collector moved to the OpenTelemetry Prometheus exporter.
+    withComponentFromJob(`sum by (job) (rate({__name__=~${quote(lost)}, job=~${jobRegex(collectorJobs)}}[5m])) > 0`),
+    "10m", "warning", {},
+    "{{ $labels.job }} is dropping telemetry",
+    "{{ $labels.job }} refuses data at its receivers, cannot queue it for export (queue full) or gave up exporting it (permanent error or retries exhausted): spans, logs or metrics are lost.",
+  );
+}
+
+/**
+ * The groups of the alerts components own, in the order their first owner has in the registry. Within a group, the
+ * alerts of components that are not collectors come first, then the collector fleet's alert (in the pipelines group),
+ * then the collectors' own: a store refusing data reads before the collector drops it causes.
+ */
+export function ownedAlertGroups(facts: AlertFacts): RuleGroup[] {
+  const order = { component: 0, fleet: 1, collector: 2 };
+  const parts = [
+    ...components.flatMap(([, c]) => c.health
+      ? [{ group: c.health.group, order: c.collector ? order.collector : order.component, rules: c.health.alerts(quote(c.job), facts).map((a) => owned(c.job, a)) }]
+      : []),
+    { group: pipelinesGroup, order: order.fleet, rules: [collectorDroppingData()] },
   ];
+  return [...new Set(parts.map((p) => p.group))].map((name) => ({
+    name,
+    rules: parts.filter((p) => p.group === name).sort((a, b) => a.order - b.order).flatMap((p) => p.rules),
+  }));
 }
 
 /** Persistent volumes nearly full. */
@@ -204,9 +152,7 @@ export function watchdogAlert(): AlertingRule {
 export function stackHealthGroups(input: HealthInput): RuleGroup[] {
   return [
     { name: "stack-components", rules: componentAlerts() },
-    { name: "stack-prometheus", rules: prometheusAlerts() },
-    { name: "stack-alertmanager", rules: alertmanagerAlerts(input.replicas.alertmanager) },
-    { name: "stack-pipelines", rules: pipelineAlerts() },
+    ...ownedAlertGroups(input),
     ...(input.kubeletScraped === false ? [] : [{ name: "stack-volumes", rules: volumeAlerts(input.namespaces) }]),
     { name: "stack-watchdog", rules: [watchdogAlert()] },
   ];

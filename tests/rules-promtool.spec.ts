@@ -1,5 +1,6 @@
 import { strict as assert } from "node:assert";
 import { buildRuleFiles, componentJobs, toGoYaml, validateSlos, sloSpecs } from "../rules";
+import { pipelinesGroup } from "../catalog/components";
 import type { DetectionReport, ScenarioOutcome } from "../rules/detection";
 import { detectionSummary } from "../rules/detection-table";
 import { formatDuration } from "../rules/promql";
@@ -58,7 +59,7 @@ describe("rules: promtool check rules", () => {
 
   it("fires CollectorDroppingData on export failures that exhausted retries, per job, and not on successful sends", async () => {
     const stack = buildRuleFiles({ environment: "prod", cluster: "sigma-prod", replicas: { prometheus: 2, alertmanager: 2 } })["stack-health.yml"];
-    const pipelines = { groups: stack.groups.filter((g) => g.name === "stack-pipelines") };
+    const pipelines = { groups: stack.groups.filter((g) => g.name === pipelinesGroup) };
     const rule = pipelines.groups[0].rules.find((r) => isAlertingRule(r) && r.alert === "CollectorDroppingData");
     assert.ok(rule && isAlertingRule(rule));
     const expected = (job: string) => ({
@@ -99,7 +100,7 @@ describe("rules: promtool check rules", () => {
 
   it("TailSamplingDroppingTraces fires for a gateway that evicts undecided traces, not for one that keeps up", async () => {
     const stack = buildRuleFiles({ environment: "prod", cluster: "sigma-prod", replicas: { prometheus: 2, alertmanager: 2 } })["stack-health.yml"];
-    const pipelines = { groups: stack.groups.filter((g) => g.name === "stack-pipelines") };
+    const pipelines = { groups: stack.groups.filter((g) => g.name === pipelinesGroup) };
     const rule = pipelines.groups[0].rules.find((r) => isAlertingRule(r) && r.alert === "TailSamplingDroppingTraces");
     assert.ok(rule && isAlertingRule(rule));
     const gateway = componentJobs.otelGateway;

@@ -1,5 +1,6 @@
 import type { StackConfig } from "../../config";
 import type { KubeletScrape } from "../../config/monitoring";
+import { stackComponents } from "../../catalog/components";
 import { componentJobs, kubeletJob, serviceJob, type ComponentKey } from "../../rules/jobs";
 import { serviceKeys } from "../../rules/metrics";
 import { topology, namespaceOf, type Workload } from "../topology";
@@ -97,24 +98,15 @@ export const kubeletPort = 10250;
  */
 export const kubeletMetrics = ["kubelet_volume_stats_available_bytes", "kubelet_volume_stats_capacity_bytes"] as const;
 
-/** Which of the stack's workloads each component job scrapes (memcached: both caches under one job). */
-export const componentTargets: Readonly<Record<ComponentKey, readonly Workload[]>> = {
-  prometheus: ["prometheus"],
-  alertmanager: ["alertmanager"],
-  grafana: ["grafana"],
-  otelAgent: ["otelAgent"],
-  otelGateway: ["otelGateway"],
-  jaegerCollector: ["jaegerCollector"],
-  jaegerQuery: ["jaegerQuery"],
-  loki: ["loki"],
-  memcached: ["chunksCache", "resultsCache"],
-  logAgent: ["logAgent"],
-};
+/** Which of the stack's workloads each component job scrapes: the endpoints of its registry entry. */
+export const componentTargets: Readonly<Record<ComponentKey, readonly Workload[]>> = Object.fromEntries(
+  Object.entries(stackComponents).map(([key, c]) => [key, Object.keys(c.endpoints)]),
+) as Record<ComponentKey, Workload[]>;
 
 /** The port a workload serves `/metrics` on. */
 export function metricsPort(w: Workload): number {
   const e = topology[w];
-  return (e.ports as Record<string, number>)[e.metricsPort];
+  return e.ports[e.metricsPort];
 }
 
 /** Labels every Kubernetes-discovered target gets, so queries and alerts can name the pod that failed. */
@@ -142,10 +134,12 @@ function keepPort(port: number): RelabelConfig {
   return { source_labels: ["__meta_kubernetes_pod_container_port_number"], regex: String(port), action: "keep" };
 }
 
-/** The scrape job of one of the stack's components: pod SD in its namespace, by its selector labels and metrics port. */
+/**
+ * The scrape job of one of the stack's components: pod SD per workload, in the workload's namespace, by its selector
+ * labels, keeping the workloads' metrics ports.
+ */
 export function componentScrapeConfig(c: StackConfig, key: ComponentKey): ScrapeConfig {
   const workloads = componentTargets[key];
-  const namespaces = [...new Set(workloads.map((w) => namespaceOf(c, w)))];
   const ports = [...new Set(workloads.map(metricsPort))];
   return {
     job_name: componentJobs[key],
@@ -153,7 +147,7 @@ export function componentScrapeConfig(c: StackConfig, key: ComponentKey): Scrape
     scheme: "http",
     kubernetes_sd_configs: workloads.map((w) => ({
       role: "pod",
-      namespaces: { names: namespaces },
+      namespaces: { names: [namespaceOf(c, w)] },
       selectors: [{ role: "pod", label: labelSelector(selectorLabels(topology[w].id)) }],
     })),
     relabel_configs: [
@@ -165,7 +159,7 @@ export function componentScrapeConfig(c: StackConfig, key: ComponentKey): Scrape
 }
 
 /**
- * The scrape job of one of the four services: pods carrying `<podLabel>=<service>` anywhere in the cluster, on the
+ * The scrape job of one catalogued service: pods carrying `<podLabel>=<service>` anywhere in the cluster, on the
  * container port named `metricsPortName`. NetworkPolicy confines the reachable ones to the labelled namespaces.
  */
 export function serviceScrapeConfig(c: StackConfig, service: (typeof serviceKeys)[number]): ScrapeConfig {
