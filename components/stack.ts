@@ -12,7 +12,7 @@ import { TracingTier } from "./tracing-tier";
  * The whole stack: the platform baseline, then each tier on top of it. Returns the stack outputs. An AWS provider is
  * created only when the config selects an AWS-backed store, so a stack without one registers no AWS resource at all.
  */
-export function buildStack({ config, secrets }: LoadedConfig): Record<string, pulumi.Input<unknown>> {
+export function deployStack({ config, secrets }: LoadedConfig): Record<string, pulumi.Input<unknown>> {
   const aws =
     awsStores(config).length > 0
       ? new AwsProvider("aws", {
@@ -44,5 +44,5 @@ export function buildStack({ config, secrets }: LoadedConfig): Record<string, pu
 
 /** The program: load and validate the stack config (throwing before any resource exists), then build the stack. */
 export function runProgram(): Record<string, pulumi.Input<unknown>> {
-  return buildStack(loadStackConfig());
+  return deployStack(loadStackConfig());
 }

@@ -1,9 +1,15 @@
 import * as assert from "assert";
 import { res } from "../config/common";
-import { identityAt, labelsFor, objectName, selectorLabels } from "../components/k8s/labels";
+import { identityAt, labelsFor, objectName, peerServicesNamedBeforeTheRule, selectorLabels } from "../components/k8s/labels";
 import { containerLogStorage, ephemeralStorage, fieldEnv, hardenedContainer, hardenedPod, httpProbes, scratchVolume } from "../components/k8s/pod";
 import { daemonSetArgs, deploymentArgs, spreadReplicas, statefulSetArgs, type WorkloadPod } from "../components/k8s/workload";
 import { parseQuantity } from "../components/k8s/quantity";
+import { buildService, serviceName, type ServiceSpec } from "../components/k8s/service";
+import { workloadPods, workloadPolicy } from "../components/k8s/network";
+import { namespaceOf, topology, type Workload } from "../components/topology";
+import { validateStackConfig } from "../config";
+import { defaultProjectDir, stackNames } from "../scripts/synth";
+import { type Rendered, renderStack, stackValues } from "./support/harness";
 
 const id = { app: "prometheus", component: "server", instance: "prometheus" };
 
@@ -142,7 +148,7 @@ describe("workload builders", () => {
       id,
       namespace: "logging",
       replicas,
-      serviceName: "loki-memberlist",
+      serviceName: "loki-headless",
       pod: lokiPod,
       checksums: { config: "abc123" },
       claims: [{ name: "data", size: "50Gi", storageClassName: "gp3-encrypted" }],
@@ -162,7 +168,7 @@ describe("workload builders", () => {
     });
 
     it("starts pods in parallel behind the given headless Service and rolls them one at a time", () => {
-      assert.strictEqual(sts.spec.serviceName, "loki-memberlist");
+      assert.strictEqual(sts.spec.serviceName, "loki-headless");
       assert.strictEqual(sts.spec.replicas, 3);
       assert.strictEqual(sts.spec.podManagementPolicy, "Parallel");
       assert.deepStrictEqual(sts.spec.updateStrategy, { type: "RollingUpdate" });
@@ -250,4 +256,116 @@ describe("workload builders", () => {
       assert.deepStrictEqual(ds.spec.template.spec.containers[0].env, [{ name: "K8S_NODE_NAME", valueFrom: { fieldRef: { fieldPath: "spec.nodeName" } } }]);
     });
   });
+});
+
+describe("Service builder", () => {
+  const ports = [{ name: "http", port: 9090 }];
+  const build = (spec: Partial<ServiceSpec> & Pick<ServiceSpec, "kind">) => buildService({ id, namespace: "monitoring", ports, ...spec } as ServiceSpec) as any;
+
+  it("names a workload's own Service after the instance and its peer Service <instance>-headless", () => {
+    assert.strictEqual(build({ kind: "clusterIP" }).metadata.name, id.instance);
+    assert.strictEqual(build({ kind: "headless" }).metadata.name, id.instance);
+    assert.strictEqual(build({ kind: "peers" }).metadata.name, `${id.instance}-headless`);
+    assert.strictEqual(serviceName({ id, kind: "peers" }), build({ kind: "peers" }).metadata.name);
+  });
+
+  it("selects exactly the workload's pods, carries its labels and targets every port by name", () => {
+    for (const kind of ["clusterIP", "headless", "peers"] as const) {
+      const svc = build({ kind, ports: [...ports, { name: "cluster-udp", port: 9094, protocol: "UDP" }] });
+      assert.deepStrictEqual(svc.spec.selector, selectorLabels(id), kind);
+      assert.deepStrictEqual(svc.metadata.labels, labelsFor(id), kind);
+      assert.deepStrictEqual(svc.spec.ports, [
+        { name: "http", port: 9090, targetPort: "http" },
+        { name: "cluster-udp", port: 9094, protocol: "UDP", targetPort: "cluster-udp" },
+      ]);
+    }
+  });
+
+  it("publishes not-ready pods on the peer Service only, and gives the headless kinds no virtual IP", () => {
+    assert.deepStrictEqual([build({ kind: "peers" }).spec.clusterIP, build({ kind: "peers" }).spec.publishNotReadyAddresses], ["None", true]);
+    assert.deepStrictEqual([build({ kind: "headless" }).spec.clusterIP, build({ kind: "headless" }).spec.publishNotReadyAddresses], ["None", undefined]);
+    assert.strictEqual(build({ kind: "clusterIP" }).spec.clusterIP, undefined);
+  });
+
+  it("writes session affinity, node-local traffic and the type only when asked", () => {
+    assert.deepStrictEqual(Object.keys(build({ kind: "clusterIP" }).spec).sort(), ["ports", "selector"]);
+    const sticky = build({ kind: "clusterIP", sessionAffinity: "ClientIP", internalTrafficPolicy: "Local", explicitType: true }).spec;
+    assert.deepStrictEqual(
+      [sticky.sessionAffinity, sticky.sessionAffinityConfig, sticky.internalTrafficPolicy, sticky.type],
+      ["ClientIP", { clientIP: { timeoutSeconds: 10800 } }, "Local", "ClusterIP"],
+    );
+  });
+});
+
+describe("NetworkPolicy model", () => {
+  const c = validateStackConfig(stackValues("staging"));
+
+  it("names a workload's pods by its namespace's immutable name label and its selector labels", () => {
+    for (const w of Object.keys(topology) as Workload[]) {
+      assert.deepStrictEqual(workloadPods(c, w), {
+        namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": namespaceOf(c, w) } },
+        podSelector: { matchLabels: selectorLabels(topology[w].id) },
+      });
+    }
+  });
+
+  it("gives a workload's policy its instance name and namespace and selects its pods", () => {
+    const flows = { ingress: [{ peers: [workloadPods(c, "grafana")], ports: [{ protocol: "TCP", port: 9090 }] }], egress: [] };
+    assert.deepStrictEqual(workloadPolicy(c, "prometheus", flows), {
+      name: topology.prometheus.id.instance,
+      namespace: namespaceOf(c, "prometheus"),
+      podSelector: selectorLabels(topology.prometheus.id),
+      ...flows,
+    });
+  });
+});
+
+describe("Services and workload NetworkPolicies of every committed stack", () => {
+  const stacks = stackNames(defaultProjectDir);
+  const rendered = new Map<string, Rendered>();
+  before(async () => {
+    for (const stack of stacks) rendered.set(stack, await renderStack(stack));
+  });
+  const each = (check: (r: Rendered, stack: string) => void) => () => {
+    assert.ok(stacks.length > 0);
+    for (const stack of stacks) check(rendered.get(stack)!, stack);
+  };
+  const selects = (selector: Record<string, string>, labels: Record<string, string>) => Object.entries(selector).every(([k, v]) => labels[k] === v);
+  /** The Pulumi name of the component a resource was registered under. */
+  const componentOf = (r: Rendered, urn: string | undefined) => r.resources.find((x) => x.urn === urn)!.name;
+
+  it("target every Service port by a name that each selected pod declares", each((r, stack) => {
+    for (const svc of r.objects("Service")) {
+      const where = `${stack}: Service ${svc.metadata.namespace}/${svc.metadata.name}`;
+      const pods = r.podTemplates().filter((t) => t.owner.metadata.namespace === svc.metadata.namespace && selects(svc.spec.selector, t.owner.spec.template.metadata.labels));
+      assert.ok(pods.length > 0, `${where} selects no pod`);
+      for (const port of svc.spec.ports) {
+        assert.strictEqual(port.targetPort, port.name, where);
+        for (const pod of pods) {
+          const named = [...(pod.spec.initContainers ?? []), ...pod.spec.containers].flatMap((ctr: any) => ctr.ports ?? []).filter((p: any) => p.name === port.name);
+          assert.strictEqual(named.length, 1, `${where}: ${pod.owner.kind}/${pod.owner.metadata.name} has no single container port "${port.name}"`);
+          assert.strictEqual(named[0].protocol ?? "TCP", port.protocol ?? "TCP", `${where}: port ${port.name}`);
+        }
+      }
+    }
+  }));
+
+  it("name a Service after its instance, or <instance>-headless when it publishes not-ready peers (unless it governs a StatefulSet named before the rule)", each((r, stack) => {
+    for (const svc of r.objects("Service")) {
+      const instance = svc.spec.selector["app.kubernetes.io/instance"];
+      const peers = svc.spec.clusterIP === "None" && svc.spec.publishNotReadyAddresses === true;
+      const peerName = peerServicesNamedBeforeTheRule[instance] ?? `${instance}-headless`;
+      assert.strictEqual(svc.metadata.name, peers ? peerName : instance, `${stack}: ${svc.metadata.namespace}/${svc.metadata.name}`);
+    }
+  }));
+
+  it("register every Service and workload NetworkPolicy as <component>-<metadata.name>", each((r, stack) => {
+    const records = r.resources.filter(
+      (x) =>
+        x.type === "kubernetes:core/v1:Service" ||
+        (x.type === "kubernetes:networking.k8s.io/v1:NetworkPolicy" && x.inputs.spec.podSelector.matchLabels?.["app.kubernetes.io/instance"] !== undefined),
+    );
+    assert.deepStrictEqual([...new Set(records.map((x) => x.inputs.kind))].sort(), ["NetworkPolicy", "Service"]);
+    for (const x of records) assert.strictEqual(x.name, `${componentOf(r, x.parent)}-${x.inputs.metadata.name}`, `${stack}: ${x.type}`);
+  }));
 });

@@ -1,11 +1,13 @@
 import * as assert from "assert";
 import { parse } from "yaml";
-import { lokiConfig } from "../components/logging-tier/loki-config";
+import { lokiConfig, lokiHours } from "../components/logging-tier/loki-config";
 import { memcachedContainerMemoryMiB } from "../components/logging-tier/caches";
+import { loggingPolicies } from "../components/logging-tier/network";
 import { containerLogStorage } from "../components/k8s/pod";
 import { parseQuantity } from "../components/k8s/quantity";
 import { validateStackConfig } from "../config";
-import { type Rendered, renderWith, stackValues } from "./support/harness";
+import { durationSeconds } from "../config/common";
+import { type Rendered, renderStack, renderWith, stackValues } from "./support/harness";
 
 const podLabels = (o: Record<string, any>) => o.spec.template.metadata.labels as Record<string, string>;
 const matches = (selector: Record<string, string>, labels: Record<string, string>) =>
@@ -15,10 +17,10 @@ describe("LoggingTier", () => {
   let prod: Rendered;
   let local: Rendered;
   let loki: Record<string, any>;
+  /** The committed prod stack's config, which every prod expectation is computed from. */
+  const c = validateStackConfig(stackValues("prod"));
   before(async () => {
-    prod = await renderWith("prod", (v) => {
-      v.archive ??= { bucketName: "sigma-prod-loki-chunks-eu-west-1", accessLogs: { bucketName: "sigma-prod-s3-access-logs-eu-west-1" } };
-    });
+    prod = await renderStack("prod");
     // The planned `local` stack: no archive, so Loki keeps everything on its single replica's volume.
     local = await renderWith("staging", (v) => {
       delete v.archive;
@@ -28,26 +30,27 @@ describe("LoggingTier", () => {
   });
 
   describe("Loki (prod)", () => {
-    it("runs 3 replicas of the monolithic target in a StatefulSet with a WAL volume on the encrypted class", () => {
+    it("runs the configured replicas of the monolithic target in a StatefulSet with a WAL volume on the encrypted class", () => {
       const sts = prod.object("StatefulSet", "loki", "logging");
-      assert.strictEqual(sts.spec.replicas, 3);
-      assert.strictEqual(sts.spec.serviceName, "loki-memberlist");
+      assert.strictEqual(sts.spec.replicas, c.logging.loki.replicas);
+      assert.strictEqual(sts.spec.serviceName, "loki-memberlist", "the peer Service publishes each replica's DNS name");
       assert.strictEqual(sts.spec.podManagementPolicy, "Parallel");
       const [container] = sts.spec.template.spec.containers;
       assert.deepStrictEqual(container.args, ["-config.file=/etc/loki/loki.yaml", "-target=all", "-config.expand-env=true"]);
       assert.deepStrictEqual(sts.spec.volumeClaimTemplates, [
-        { metadata: { name: "data" }, spec: { accessModes: ["ReadWriteOnce"], storageClassName: "gp3-encrypted", resources: { requests: { storage: "50Gi" } } } },
+        { metadata: { name: "data" }, spec: { accessModes: ["ReadWriteOnce"], storageClassName: c.storageClass.name, resources: { requests: { storage: c.logging.loki.storage } } } },
       ]);
       assert.ok(container.volumeMounts.some((m: any) => m.name === "data" && m.mountPath === loki.ingester.wal.dir.replace(/\/wal$/, "")));
     });
 
-    it("spreads replicas (hard anti-affinity per node) and keeps 2 of 3 up through disruptions", () => {
+    it("spreads replicas (hard anti-affinity per node) and keeps all but the configured number up through disruptions", () => {
       const sts = prod.object("StatefulSet", "loki", "logging");
       const anti = sts.spec.template.spec.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution;
       assert.strictEqual(anti[0].topologyKey, "kubernetes.io/hostname");
       assert.ok(matches(anti[0].labelSelector.matchLabels, podLabels(sts)));
       const pdb = prod.object("PodDisruptionBudget", "loki", "logging");
-      assert.strictEqual(pdb.spec.maxUnavailable, 1);
+      assert.ok(c.logging.loki.maxUnavailable < c.logging.loki.replicas);
+      assert.strictEqual(pdb.spec.maxUnavailable, c.logging.loki.maxUnavailable);
       assert.deepStrictEqual(pdb.spec.selector.matchLabels, sts.spec.selector.matchLabels);
     });
 
@@ -85,8 +88,8 @@ describe("LoggingTier", () => {
         { from: "2025-01-01", store: "tsdb", object_store: "s3", schema: "v13", index: { path_prefix: "index/", prefix: "index_", period: "24h" } },
       ]);
       assert.deepStrictEqual(loki.storage_config.aws, {
-        bucketnames: "sigma-prod-loki-chunks-eu-west-1",
-        region: "eu-west-1",
+        bucketnames: c.archive!.bucketName,
+        region: c.cluster.region,
         sse: { type: "SSE-KMS", kms_key_id: "${LOKI_S3_SSE_KMS_KEY_ID}" },
       });
       assert.strictEqual(loki.auth_enabled, false, "single tenant: chunks under fake/, the lifecycle's only prefix");
@@ -107,8 +110,8 @@ describe("LoggingTier", () => {
       assert.deepStrictEqual(loki.limits_config.retention_stream, []);
     });
 
-    it("replicates every stream 3 times over a memberlist ring joined through the headless Service", () => {
-      assert.strictEqual(loki.common.replication_factor, 3);
+    it("replicates every stream the configured number of times over a memberlist ring joined through the peer Service", () => {
+      assert.strictEqual(loki.common.replication_factor, c.logging.loki.replicationFactor);
       assert.deepStrictEqual(loki.common.ring, { kvstore: { store: "memberlist" } });
       assert.deepStrictEqual(loki.memberlist.join_members, ["dns+loki-memberlist.logging.svc.cluster.local:7946"]);
       const headless = prod.object("Service", "loki-memberlist", "logging");
@@ -118,13 +121,14 @@ describe("LoggingTier", () => {
       assert.ok(matches(headless.spec.selector, podLabels(prod.object("StatefulSet", "loki", "logging"))));
     });
 
-    it("caches chunks and results in memcached for the 3-day hot window, discovered through the caches' headless Services", () => {
+    it("caches chunks and results in memcached for the hot window, discovered through the caches' headless Services", () => {
+      const hotWindow = lokiHours(durationSeconds(c.logging.hotWindow));
       for (const [cfg, service] of [
         [loki.chunk_store_config.chunk_cache_config, "loki-chunks-cache"],
         [loki.query_range.results_cache.cache, "loki-results-cache"],
       ] as const) {
-        assert.strictEqual(cfg.memcached.expiration, "72h");
-        assert.strictEqual(cfg.default_validity, "72h");
+        assert.strictEqual(cfg.memcached.expiration, hotWindow);
+        assert.strictEqual(cfg.default_validity, hotWindow);
         assert.strictEqual(cfg.memcached_client.addresses, `dnssrvnoa+_client._tcp.${service}.logging.svc.cluster.local`);
         assert.strictEqual(cfg.memcached_client.max_item_size, 5 * 2 ** 20);
         const svc = prod.object("Service", service, "logging");
@@ -274,15 +278,27 @@ describe("LoggingTier", () => {
     const policy = (r: Rendered, name: string, ns: string) => r.object("NetworkPolicy", name, ns);
     const peersOn = (rules: any[], port: number) => rules.filter((r) => r.ports.some((p: any) => p.port === port)).flatMap((r) => r.from ?? r.to);
 
-    it("each select exactly the pods of one workload", () => {
-      for (const [name, ns, kind] of [
-        ["loki", "logging", "StatefulSet"],
-        ["loki-chunks-cache", "logging", "StatefulSet"],
-        ["loki-results-cache", "logging", "StatefulSet"],
-        ["log-agent", "log-agents", "DaemonSet"],
-      ]) {
-        assert.ok(matches(policy(prod, name, ns).spec.podSelector.matchLabels, podLabels(prod.object(kind, name, ns))), name);
+    it("select every pod of the tier with exactly one policy, named after its workload", () => {
+      const pods = prod.podTemplates().filter((t) => ["logging", "log-agents"].includes(t.owner.metadata.namespace));
+      assert.ok(pods.length > 0);
+      for (const { owner } of pods) {
+        const ns = owner.metadata.namespace;
+        const selecting = prod
+          .objects("NetworkPolicy")
+          .filter((p) => p.metadata.namespace === ns && p.spec.podSelector.matchLabels && matches(p.spec.podSelector.matchLabels, podLabels(owner)));
+        assert.deepStrictEqual(selecting.map((p) => p.metadata.name), [owner.metadata.name], `${owner.kind}/${owner.metadata.name}`);
       }
+    });
+
+    it("open S3 egress from Loki exactly when the stack has an archive (unit)", () => {
+      const egress443 = (values: Record<string, any>) =>
+        loggingPolicies(validateStackConfig(values))
+          .find((p) => p.name === "loki")!
+          .egress.filter((f) => f.ports.some((port) => port.port === 443));
+      const [withArchive, without] = ["prod", "local"].map(stackValues);
+      assert.ok(withArchive.archive && !without.archive, "the committed prod stack has an archive, the local one none");
+      assert.strictEqual(egress443(withArchive).length, 1);
+      assert.deepStrictEqual(egress443(without), []);
     });
 
     it("let the agent, Grafana and Loki itself reach Loki, and Prometheus scrape it", () => {

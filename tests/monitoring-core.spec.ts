@@ -9,51 +9,12 @@ import { alertmanagerSecretData } from "../components/monitoring-core/alertmanag
 import { alertmanagerSecretFiles, toGoYaml } from "../rules";
 import { alertingSchema } from "../rules/config";
 import { parse } from "yaml";
-import { Rendered, renderWith, stackValues } from "./support/harness";
+import { Rendered, renderStack, renderWith, stackValues } from "./support/harness";
 import { buildDashboards } from "../dashboards";
 import { datasourceUids } from "../components/monitoring-core/grafana";
 
-/**
- * The monitoring section each stack file carries (README: "MonitoringCore"). Applied here only while a stack file
- * does not have one yet, so these tests exercise the same values the lead pastes into the stack files.
- */
-export const monitoringSection: Record<"staging" | "prod", Record<string, unknown>> = {
-  staging: {
-    kubelet: { nodeCidrs: ["10.20.0.0/19", "10.20.32.0/19", "10.20.64.0/19"] },
-    prometheus: {
-      replicas: 2,
-      storage: "50Gi",
-      retention: { time: "7d", size: "40GB" },
-      resources: { requests: { cpu: "500m", memory: "2Gi" }, limits: { memory: "4Gi" } },
-    },
-    alertmanager: { replicas: 2, storage: "2Gi" },
-    grafana: { database: { kind: "sqlite", storage: "10Gi" } },
-  },
-  prod: {
-    kubelet: { nodeCidrs: ["10.10.0.0/19", "10.10.32.0/19", "10.10.64.0/19"] },
-    prometheus: { replicas: 2, storage: "100Gi", retention: { time: "15d", size: "85GB" } },
-    alertmanager: { replicas: 2, storage: "10Gi" },
-    grafana: {
-      replicas: 2,
-      database: {
-        kind: "postgres",
-        instanceClass: "db.t4g.medium",
-        vpcId: "vpc-0c9a8b7d6e5f40312",
-        subnetIds: ["subnet-0a1b2c3d4e5f60718", "subnet-0b2c3d4e5f6071829", "subnet-0c3d4e5f607182930"],
-        subnetCidrs: ["10.10.96.0/20", "10.10.112.0/20", "10.10.128.0/20"],
-        clientCidrs: ["10.10.0.0/16"],
-      },
-    },
-  },
-};
-
-const cache = new Map<string, Promise<Rendered>>();
-function render(stack: "staging" | "prod"): Promise<Rendered> {
-  if (!cache.has(stack)) {
-    cache.set(stack, renderWith(stack, (v) => (v.monitoring ??= monitoringSection[stack])));
-  }
-  return cache.get(stack)!;
-}
+/** A committed stack, rendered once per test process. */
+const render = (stack: "staging" | "prod"): Promise<Rendered> => renderStack(stack);
 
 const ns = "monitoring";
 
@@ -77,7 +38,7 @@ for (const stack of ["staging", "prod"] as const) {
     let expect: Record<string, any>;
     before(async function () {
       r = await render(stack);
-      expect = (stackValues(stack).monitoring ?? monitoringSection[stack]) as Record<string, any>;
+      expect = stackValues(stack).monitoring as Record<string, any>;
     });
 
     describe("Prometheus", () => {
@@ -127,7 +88,6 @@ for (const stack of ["staging", "prod"] as const) {
 
       it("renders prometheus.yml exactly as buildPrometheusConfig builds it (the document promtool checks)", () => {
         const values = stackValues(stack);
-        values.monitoring ??= monitoringSection[stack];
         assert.equal(r.configs()["prometheus.yml"], toGoYaml(buildPrometheusConfig(validateStackConfig(values))));
       });
 
@@ -417,7 +377,6 @@ describe("MonitoringCore (staging) with the kubelet job disabled", function () {
   before(async function () {
     on = await render("staging");
     off = await renderWith("staging", (v) => {
-      v.monitoring ??= monitoringSection.staging;
       v.monitoring.kubelet = { enabled: false };
     });
   });
@@ -460,9 +419,11 @@ describe("MonitoringCore (prod): Grafana on RDS", function () {
     r = await render("prod");
   });
 
-  it("runs 2 Grafana replicas as a Deployment with alerting HA gossip between them", () => {
+  it("runs the configured Grafana replicas as a Deployment with alerting HA gossip between them", () => {
     const deployment = r.object("Deployment", "grafana", ns);
-    assert.equal(deployment.spec.replicas, 2);
+    const replicas = validateStackConfig(stackValues("prod")).monitoring.grafana.replicas;
+    assert.ok(replicas > 1, "the committed prod stack runs Grafana in HA");
+    assert.equal(deployment.spec.replicas, replicas);
     const env = container(deployment, "grafana").env;
     assert.equal(env.find((e: any) => e.name === "GF_UNIFIED_ALERTING_HA_PEERS").value, "grafana-headless.monitoring.svc.cluster.local:9094");
     assert.equal(r.object("PodDisruptionBudget", "grafana", ns).spec.maxUnavailable, 1);
@@ -492,15 +453,18 @@ describe("MonitoringCore (prod): Grafana on RDS", function () {
   });
 
   it("joins the configured subnets and admits 5432 from the configured CIDRs only", () => {
+    const db = validateStackConfig(stackValues("prod")).monitoring.grafana.database;
+    assert.equal(db.kind, "postgres", "the committed prod stack keeps Grafana on PostgreSQL");
+    if (db.kind !== "postgres") return;
     const [subnets] = r.ofType("aws:rds/subnetGroup:SubnetGroup");
-    assert.deepEqual(subnets.inputs.subnetIds, (monitoringSection.prod.grafana as any).database.subnetIds);
+    assert.deepEqual(subnets.inputs.subnetIds, db.subnetIds);
     const [sg] = r.ofType("aws:ec2/securityGroup:SecurityGroup").filter((x) => x.urn.includes("sigma:observability:MonitoringCore"));
-    assert.equal(sg.inputs.vpcId, "vpc-0c9a8b7d6e5f40312");
-    assert.deepEqual(sg.inputs.ingress.map((i: any) => [i.protocol, i.fromPort, i.toPort, i.cidrBlocks]), [["tcp", 5432, 5432, ["10.10.0.0/16"]]]);
+    assert.equal(sg.inputs.vpcId, db.vpcId);
+    assert.deepEqual(sg.inputs.ingress.map((i: any) => [i.protocol, i.fromPort, i.toPort, i.cidrBlocks]), [["tcp", 5432, 5432, db.clientCidrs]]);
     assert.deepEqual(sg.inputs.egress, []);
     const egress = r.object("NetworkPolicy", "grafana", ns).spec.egress;
     const toDb = egress.find((f: any) => f.ports[0].port === 5432);
-    assert.deepEqual(toDb.to.map((p: any) => p.ipBlock.cidr), ["10.10.96.0/20", "10.10.112.0/20", "10.10.128.0/20"]);
+    assert.deepEqual(toDb.to.map((p: any) => p.ipBlock.cidr), db.subnetCidrs);
   });
 
   it("hands Grafana the database credentials as files of a Secret with a generated password", () => {

@@ -1,11 +1,14 @@
 import { strict as assert } from "assert";
+import { authAnnotations, http01Solver } from "../components/k8s/ingress";
 import { selectorLabels } from "../components/k8s/labels";
 import { selectorMatches } from "../policies/workloads";
 import { topology } from "../components/topology";
-import type { Rendered } from "./support/harness";
-import { renderWithTracing } from "./tracing-fixtures";
+import { type StackConfig, validateStackConfig } from "../config";
+import { type Rendered, renderStack, stackValues } from "./support/harness";
 
-const ns = "tracing";
+/** The committed stack's resolved config: what every expectation below is computed from. */
+const configOf = (stack: string): StackConfig => validateStackConfig(stackValues(stack));
+const ns = configOf("prod").namespaces.tracing;
 
 /** Every pod template of the tracing namespace, with its owner. */
 function tracingPods(r: Rendered) {
@@ -36,31 +39,49 @@ const ports = (rule: any) => rule.ports.map((p: any) => p.port).sort();
 describe("TracingTier: recorded resources", () => {
   let staging: Rendered;
   let prod: Rendered;
+  const cfg = { staging: configOf("staging"), prod: configOf("prod") };
+  const badger = () => {
+    const storage = cfg.staging.tracing.jaeger.storage;
+    assert.equal(storage.kind, "badger", "the committed staging stack stores traces in Badger");
+    return storage as Extract<typeof storage, { kind: "badger" }>;
+  };
+  const openSearch = () => {
+    const storage = cfg.prod.tracing.jaeger.storage;
+    assert.equal(storage.kind, "opensearch", "the committed prod stack stores traces in OpenSearch");
+    return storage as Extract<typeof storage, { kind: "opensearch" }>;
+  };
   before(async () => {
-    staging = await renderWithTracing("staging");
-    prod = await renderWithTracing("prod");
+    staging = await renderStack("staging");
+    prod = await renderStack("prod");
   });
 
   describe("topology and replicas", () => {
-    it("staging: agent DaemonSet, 2 gateways, one Badger collector StatefulSet with an encrypted claim, one query", () => {
+    it("staging: agent DaemonSet, the configured gateways, one Badger collector StatefulSet with an encrypted claim, the query", () => {
+      const t = cfg.staging.tracing;
       assert.equal(staging.object("DaemonSet", "otel-agent", ns).kind, "DaemonSet");
-      assert.equal(staging.object("Deployment", "otel-gateway", ns).spec.replicas, 2);
+      assert.equal(staging.object("Deployment", "otel-gateway", ns).spec.replicas, t.gateway.replicas);
       const collector = staging.object("StatefulSet", "jaeger-collector", ns);
-      assert.equal(collector.spec.replicas, 1);
+      assert.equal(collector.spec.replicas, 1, "Badger is a single-writer store");
       assert.deepEqual(
-        collector.spec.volumeClaimTemplates.map((t: any) => [t.metadata.name, t.spec.storageClassName, t.spec.resources.requests.storage]),
-        [["badger", "gp3-encrypted", "20Gi"]],
+        collector.spec.volumeClaimTemplates.map((v: any) => [v.metadata.name, v.spec.storageClassName, v.spec.resources.requests.storage]),
+        [["badger", cfg.staging.storageClass.name, badger().storage]],
       );
       assert.deepEqual(collector.spec.persistentVolumeClaimRetentionPolicy, { whenDeleted: "Retain", whenScaled: "Retain" });
-      assert.equal(staging.object("Deployment", "jaeger-query", ns).spec.replicas, 1);
+      assert.equal(staging.object("Deployment", "jaeger-query", ns).spec.replicas, t.jaeger.query.replicas);
       assert.deepEqual(staging.objects("Deployment").filter((d) => d.metadata.name === "jaeger-collector"), []);
       assert.deepEqual(staging.resources.filter((x) => x.type.startsWith("aws:") && x.urn.includes("TracingTier")).map((x) => x.type), []);
     });
 
-    it("prod: 3 gateways, 3 collectors and 3 queries, each spread over nodes and zones with a PDB selecting it", () => {
-      for (const name of ["otel-gateway", "jaeger-collector", "jaeger-query"]) {
+    it("prod: the configured gateways, collectors and queries, each spread over nodes and zones with a PDB selecting it", () => {
+      const t = cfg.prod.tracing;
+      for (const [name, replicas] of [
+        ["otel-gateway", t.gateway.replicas],
+        ["jaeger-collector", t.jaeger.collector.replicas],
+        ["jaeger-query", t.jaeger.query.replicas],
+      ] as const) {
+        assert.ok(replicas > 1, `${name}: prod runs more than one replica`);
         const d = prod.object("Deployment", name, ns);
-        assert.equal(d.spec.replicas, 3, name);
+        assert.equal(d.spec.replicas, replicas, name);
         const labels = d.spec.template.metadata.labels;
         const pdbs = prod.objects("PodDisruptionBudget").filter((p) => p.metadata.namespace === ns && selectorMatches(p.spec.selector, labels));
         assert.deepEqual(pdbs.map((p) => [p.metadata.name, p.spec.maxUnavailable]), [[name, 1]]);
@@ -76,7 +97,7 @@ describe("TracingTier: recorded resources", () => {
       assert.equal(staging.object("Service", "otel-gateway", ns).spec.clusterIP, "None");
       const agent = staging.object("Service", "otel-agent", ns).spec;
       assert.equal(agent.internalTrafficPolicy, "Local");
-      assert.deepEqual(agent.ports.map((p: any) => p.port), [4317, 4318]);
+      assert.deepEqual(agent.ports.map((p: any) => p.port), [topology.otelAgent.ports.otlpGrpc, topology.otelAgent.ports.otlpHttp]);
       assert.equal(agent.type, undefined, "ClusterIP, never NodePort/LoadBalancer");
     });
 
@@ -92,16 +113,17 @@ describe("TracingTier: recorded resources", () => {
       assert.deepEqual(solver.podSelector.matchLabels, { "acme.cert-manager.io/http01-solver": "true" });
       assert.deepEqual(
         solver.ingress.map((i: any) => [i.from[0].namespaceSelector.matchLabels["kubernetes.io/metadata.name"], ports(i)]),
-        [["ingress-nginx", [8089]]],
+        [[cfg.prod.network.ingressController.namespace, [http01Solver.port]]],
       );
     });
 
     it("Jaeger query is published through a TLS Ingress with authentication on the configured host", () => {
       const ingress = prod.object("Ingress", "jaeger-query", ns);
-      assert.deepEqual(ingress.spec.tls, [{ hosts: ["jaeger.sigma-platform.example"], secretName: "observability-tls" }]);
+      const { hosts, tlsSecretName, auth } = cfg.prod.ingress;
+      assert.deepEqual(ingress.spec.tls, [{ hosts: [hosts.jaeger], secretName: tlsSecretName }]);
       assert.equal(ingress.spec.rules[0].http.paths[0].backend.service.name, "jaeger-query");
-      assert.equal(ingress.spec.rules[0].http.paths[0].backend.service.port.number, 16686);
-      assert.equal(ingress.metadata.annotations["nginx.ingress.kubernetes.io/auth-url"], "https://auth.sigma-platform.example/oauth2/auth");
+      assert.equal(ingress.spec.rules[0].http.paths[0].backend.service.port.number, topology.jaegerQuery.ports.http);
+      for (const [key, value] of Object.entries(authAnnotations(auth))) assert.equal(ingress.metadata.annotations[key], value, key);
     });
   });
 
@@ -139,18 +161,20 @@ describe("TracingTier: recorded resources", () => {
     };
 
     it("is multi-AZ with zone awareness, dedicated managers and gp3 storage", () => {
+      const store = openSearch();
       const domain = one(prod, "aws:opensearch/domain:Domain").inputs;
-      assert.equal(domain.domainName, "sigma-prod-traces");
+      assert.equal(domain.domainName, store.domainName);
+      assert.ok(store.zoneCount > 1 && store.dedicatedMasters, "the committed prod store spans zones with dedicated managers");
       assert.deepEqual(domain.clusterConfig, {
-        instanceType: "r6g.large.search",
-        instanceCount: 3,
+        instanceType: store.instanceType,
+        instanceCount: store.instanceCount,
         zoneAwarenessEnabled: true,
-        zoneAwarenessConfig: { availabilityZoneCount: 3 },
+        zoneAwarenessConfig: { availabilityZoneCount: store.zoneCount },
         dedicatedMasterEnabled: true,
-        dedicatedMasterType: "m6g.large.search",
+        dedicatedMasterType: store.dedicatedMasterType,
         dedicatedMasterCount: 3,
       });
-      assert.deepEqual(domain.ebsOptions, { ebsEnabled: true, volumeType: "gp3", volumeSize: 500 });
+      assert.deepEqual(domain.ebsOptions, { ebsEnabled: true, volumeType: "gp3", volumeSize: store.volumeGiB });
     });
 
     it("encrypts at rest with its own rotating KMS key and node to node, and enforces HTTPS with TLS 1.2+", () => {
@@ -165,8 +189,9 @@ describe("TracingTier: recorded resources", () => {
 
     it("has no public access: VPC only, 443 from the client CIDRs only, no anonymous or internal users", () => {
       const domain = one(prod, "aws:opensearch/domain:Domain").inputs;
-      assert.deepEqual(domain.vpcOptions.subnetIds, ["subnet-0a1b2c3d4e5f60718", "subnet-0b2c3d4e5f6071829", "subnet-0c3d4e5f607182930"]);
-      assert.equal(domain.vpcOptions.securityGroupIds.length, 1);
+      const store = openSearch();
+      assert.deepEqual(domain.vpcOptions.subnetIds, store.vpc.subnetIds);
+      assert.equal(domain.vpcOptions.securityGroupIds.length, 1 + store.vpc.securityGroupIds.length);
       assert.deepEqual(domain.advancedSecurityOptions, {
         enabled: true,
         anonymousAuthEnabled: false,
@@ -174,7 +199,10 @@ describe("TracingTier: recorded resources", () => {
         masterUserOptions: { masterUserArn: "[computed]" },
       });
       const rules = ours(prod, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule").map((r) => r.inputs);
-      assert.deepEqual(rules.map((r) => [r.ipProtocol, r.fromPort, r.toPort, r.cidrIpv4]), [["tcp", 443, 443, "10.10.0.0/16"]]);
+      assert.deepEqual(
+        rules.map((r) => [r.ipProtocol, r.fromPort, r.toPort, r.cidrIpv4]),
+        store.vpc.clientCidrs.map((cidr) => ["tcp", 443, 443, cidr]),
+      );
       assert.equal(one(prod, "aws:ec2/securityGroup:SecurityGroup").inputs.ingress, undefined, "no inline rules");
       const policy = JSON.parse(one(prod, "aws:opensearch/domainPolicy:DomainPolicy").inputs.accessPolicies);
       assert.deepEqual(
@@ -187,10 +215,10 @@ describe("TracingTier: recorded resources", () => {
     it("grants the IRSA role of the Jaeger ServiceAccount HTTP access to this one domain only", () => {
       const role = one(prod, "aws:iam/role:Role").inputs;
       const trust = JSON.parse(role.assumeRolePolicy).Statement;
-      const issuer = "oidc.eks.eu-west-1.amazonaws.com/id/4A1B2C3D4E5F60718293A4B5C6D7E8F9";
+      const issuer = cfg.prod.cluster.oidcProviderUrl!;
       assert.equal(trust.length, 1);
       assert.equal(trust[0].Action, "sts:AssumeRoleWithWebIdentity");
-      assert.deepEqual(trust[0].Condition.StringEquals, { [`${issuer}:sub`]: "system:serviceaccount:tracing:jaeger", [`${issuer}:aud`]: "sts.amazonaws.com" });
+      assert.deepEqual(trust[0].Condition.StringEquals, { [`${issuer}:sub`]: `system:serviceaccount:${ns}:jaeger`, [`${issuer}:aud`]: "sts.amazonaws.com" });
       const policy = JSON.parse(one(prod, "aws:iam/rolePolicy:RolePolicy").inputs.policy).Statement;
       assert.deepEqual(policy, [
         { Effect: "Allow", Action: ["es:ESHttpGet", "es:ESHttpHead", "es:ESHttpPost", "es:ESHttpPut", "es:ESHttpDelete"], Resource: "[computed]/*" },
@@ -213,7 +241,8 @@ describe("TracingTier: recorded resources", () => {
       assert.equal(pod.restartPolicy, "Never");
       assert.deepEqual(pod.initContainers.map((c: any) => [c.name, c.restartPolicy]), [["sigv4-proxy", "Always"]]);
       assert.deepEqual(pod.initContainers[0].env, [{ name: "OPENSEARCH_HOST", value: "[computed]" }]);
-      assert.deepEqual(pod.containers[0].args, ["--index-prefix=traces", "14", "http://127.0.0.1:8080"]);
+      const { indices } = openSearch();
+      assert.deepEqual(pod.containers[0].args, [`--index-prefix=${indices.prefix}`, String(indices.retentionDays), "http://127.0.0.1:8080"]);
       assert.equal(pod.serviceAccountName, "jaeger");
     });
 
@@ -230,11 +259,12 @@ describe("TracingTier: recorded resources", () => {
   describe("network policies", () => {
     it("open exactly the pipeline's flows in prod", () => {
       const agent = policyFor(prod, selectorLabels(topology.otelAgent.id)).spec;
-      assert.deepEqual(agent.ingress[0].from, [{ namespaceSelector: { matchLabels: { "observability.sigma.dev/monitored": "true" } }, podSelector: {} }]);
+      const network = cfg.prod.network;
+      assert.deepEqual(agent.ingress[0].from, [{ namespaceSelector: { matchLabels: network.serviceNamespaceLabels }, podSelector: {} }]);
       assert.deepEqual(ports(agent.ingress[0]), [4317, 4318]);
       assert.deepEqual(agent.egress.map((e: any) => [e.to[0].podSelector?.matchLabels?.["app.kubernetes.io/instance"] ?? e.to[0].ipBlock.cidr, ports(e)]), [
         ["otel-gateway", [4317]],
-        ["10.10.0.0/16", [443]],
+        ...network.apiServerCidrs.map((cidr) => [cidr, [443]]),
       ]);
 
       const gateway = policyFor(prod, selectorLabels(topology.otelGateway.id)).spec;
@@ -247,9 +277,10 @@ describe("TracingTier: recorded resources", () => {
 
       const peer = (t: any) => t.ipBlock?.cidr ?? t.podSelector.matchLabels["app.kubernetes.io/instance"];
       const egress = (w: "jaegerCollector" | "jaegerQuery") => policyFor(prod, selectorLabels(topology[w].id)).spec.egress.map((e: any) => [e.to.map(peer), ports(e)]);
-      assert.deepEqual(egress("jaegerCollector"), [[["0.0.0.0/0"], [443]]]);
+      const aws = [network.awsEgressCidrs, [443]];
+      assert.deepEqual(egress("jaegerCollector"), [aws]);
       // The query also reads the spanmetrics for its Monitor tab.
-      assert.deepEqual(egress("jaegerQuery"), [[["0.0.0.0/0"], [443]], [["prometheus"], [9090]]]);
+      assert.deepEqual(egress("jaegerQuery"), [aws, [["prometheus"], [9090]]]);
       const cleaner = prod.object("CronJob", "jaeger-index-cleaner", ns).spec.jobTemplate.spec.template.metadata.labels;
       const cleanerPolicy = policyFor(prod, cleaner).spec;
       assert.deepEqual([cleanerPolicy.ingress, cleanerPolicy.policyTypes], [undefined, ["Ingress", "Egress"]]);
@@ -260,7 +291,7 @@ describe("TracingTier: recorded resources", () => {
         const spec = policyFor(prod, selectorLabels(topology[w].id)).spec;
         const fromPrometheus = spec.ingress.filter((i: any) => i.from[0].podSelector.matchLabels?.["app.kubernetes.io/name"] === "prometheus");
         assert.deepEqual(fromPrometheus.map(ports), [[8888]], w);
-        assert.deepEqual(fromPrometheus[0].from[0].namespaceSelector.matchLabels, { "kubernetes.io/metadata.name": "monitoring" });
+        assert.deepEqual(fromPrometheus[0].from[0].namespaceSelector.matchLabels, { "kubernetes.io/metadata.name": cfg.prod.namespaces.monitoring });
       }
     });
 
@@ -274,7 +305,7 @@ describe("TracingTier: recorded resources", () => {
         ["prometheus", [9090]],
       ]);
       const uiFrom = query.ingress[0].from.map((f: any) => f.namespaceSelector.matchLabels["kubernetes.io/metadata.name"]);
-      assert.deepEqual(uiFrom, ["ingress-nginx", "monitoring"], "ingress controller and Grafana");
+      assert.deepEqual(uiFrom, [cfg.staging.network.ingressController.namespace, cfg.staging.namespaces.monitoring], "ingress controller and Grafana");
     });
 
     it("every tracing pod is selected by exactly one of the tier's policies", () => {

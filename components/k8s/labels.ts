@@ -65,7 +65,32 @@ export function objectName(...parts: string[]): string {
   return name;
 }
 
+/**
+ * `metadata.name` of a workload's peer Service, `<instance>-headless`: the headless Service publishing every pod, ready
+ * or not, beside the Service clients use (the naming rule is in service.ts). Pod DNS names and gossip peers use it.
+ */
+export function peerServiceName(id: AppIdentity): string {
+  return objectName(peerServicesNamedBeforeTheRule[id.instance] ?? `${id.instance}-headless`);
+}
+
+/**
+ * Peer Services that govern a StatefulSet and were named before the rule. A StatefulSet's `serviceName` cannot change
+ * in place: renaming its peer Service would delete and recreate the StatefulSet, taking every replica down at once, so
+ * these keep their names.
+ */
+export const peerServicesNamedBeforeTheRule: Readonly<Record<string, string>> = { loki: "loki-memberlist" };
+
 /** `metadata` for a namespaced object of an instance. */
 export function metadataFor(id: AppIdentity, namespace: string, name = id.instance, annotations?: Record<string, string>) {
   return { name: objectName(name), namespace, labels: labelsFor(id), ...(annotations ? { annotations } : {}) };
+}
+
+/**
+ * The Pulumi logical name of a Kubernetes object a component registers: `<component>-<metadata.name>`. The URN
+ * carries the type, so a Service, a StatefulSet and a NetworkPolicy of one workload may share it; the Kubernetes name
+ * is unique per kind in a namespace, and a tier's namespaces hold no two objects of one kind and name, so the logical
+ * name is unique too. Prefixing the component's name keeps two instances of a component apart.
+ */
+export function childName(component: string, metadataName: string): string {
+  return `${component}-${metadataName}`;
 }

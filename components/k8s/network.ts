@@ -1,6 +1,8 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { objectName } from "./labels";
+import type { StackConfig } from "../../config";
+import { namespaceOf, topology, type Workload } from "../topology";
+import { childName, objectName, selectorLabels } from "./labels";
 
 type Peer = k8s.types.input.networking.v1.NetworkPolicyPeer;
 type PolicyPort = k8s.types.input.networking.v1.NetworkPolicyPort;
@@ -16,6 +18,16 @@ function selector(labels: Record<string, string>): { matchLabels?: Record<string
 /** Pods in a namespace (by its immutable `kubernetes.io/metadata.name` label) matching some labels. */
 export function podsIn(namespace: string, podLabels: Record<string, string> = {}): Peer {
   return { namespaceSelector: selector({ "kubernetes.io/metadata.name": namespace }), podSelector: selector(podLabels) };
+}
+
+/** The pods of one of the stack's workloads, wherever its namespace is: the one peer every tier names workloads by. */
+export function workloadPods(c: StackConfig, w: Workload): Peer {
+  return podsIn(namespaceOf(c, w), selectorLabels(topology[w].id));
+}
+
+/** The ingress controller's pods: the only way in from outside the cluster. */
+export function ingressControllerPods(c: Pick<StackConfig, "network">): Peer {
+  return podsIn(c.network.ingressController.namespace, c.network.ingressController.podLabels);
 }
 
 /** Pods in any namespace carrying `namespaceLabels`. */
@@ -71,4 +83,34 @@ export function allowFlows(
     },
     opts,
   );
+}
+
+/**
+ * One NetworkPolicy as data: the pods it selects and exactly the flows it opens. Tiers list theirs with plain
+ * functions (testable without Pulumi) and register them with {@link deployNetworkPolicies}.
+ */
+export interface PolicySpec {
+  /** `metadata.name`: the instance of the workload whose pods it selects. */
+  name: string;
+  namespace: string;
+  podSelector: Record<string, string>;
+  ingress: Flow[];
+  egress: Flow[];
+  labels?: Record<string, string>;
+}
+
+/** The policy of one of the stack's workloads: named after its instance, in its namespace, selecting its pods. */
+export function workloadPolicy(c: StackConfig, w: Workload, flows: Pick<PolicySpec, "ingress" | "egress">): PolicySpec {
+  const id = topology[w].id;
+  return { name: id.instance, namespace: namespaceOf(c, w), podSelector: selectorLabels(id), ...flows };
+}
+
+/**
+ * Registers each policy under the logical name `<component>-<metadata.name>` ({@link childName}). Each was
+ * registered as `<component>-netpol-<metadata.name>` before; the alias moves it in the state instead of replacing it.
+ */
+export function deployNetworkPolicies(component: string, policies: readonly PolicySpec[], parent: pulumi.Resource): void {
+  for (const policy of policies) {
+    allowFlows(childName(component, policy.name), policy, { parent, aliases: [{ name: `${component}-netpol-${policy.name}` }] });
+  }
 }

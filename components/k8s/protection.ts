@@ -12,5 +12,10 @@ export function protectsData(c: Pick<StackConfig, "environment" | "protectData">
  * and test stacks by default) the stack can be torn down.
  */
 export function dataProtection(c: Pick<StackConfig, "environment" | "protectData">, parent: pulumi.Resource): pulumi.CustomResourceOptions {
-  return protectsData(c) ? { parent, protect: true } : { parent };
+  return protectionOptions(protectsData(c), parent);
+}
+
+/** {@link dataProtection} for a builder handed the decision ({@link protectsData}) rather than the config. */
+export function protectionOptions(protect: boolean, parent: pulumi.Resource): pulumi.CustomResourceOptions {
+  return protect ? { parent, protect: true } : { parent };
 }

@@ -2,8 +2,9 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "../../config";
 import { documentsConfigMap } from "../k8s/documents";
-import { identityAt, labelsFor, metadataFor, objectName, selectorLabels } from "../k8s/labels";
+import { identityAt, labelsFor, metadataFor, objectName } from "../k8s/labels";
 import { fieldEnv, goMemLimitEnv, httpProbes } from "../k8s/pod";
+import { deployService } from "../k8s/service";
 import { daemonSetArgs } from "../k8s/workload";
 import { topology } from "../topology";
 import { agentEnv, agentStateDir, logAgentConfig, podLogsDir } from "./agent-config";
@@ -27,9 +28,11 @@ export const agentRbacRules: k8s.types.input.rbac.v1.PolicyRule[] = [
 
 /**
  * The log agent: an OpenTelemetry Collector DaemonSet, alone in the namespace with the relaxed Pod Security level,
- * reading `/var/log/pods` read-only through its only hostPath and shipping to Loki's OTLP endpoint.
+ * reading `/var/log/pods` read-only through its only hostPath and shipping to Loki's OTLP endpoint. `tier` is the
+ * logging tier's name, the prefix of every child's logical name.
  */
-export function deployLogAgent(name: string, c: StackConfig, parent: pulumi.Resource) {
+export function deployLogAgent(tier: string, c: StackConfig, parent: pulumi.Resource) {
+  const name = `${tier}-agent`;
   const e = topology.logAgent;
   const id = identityAt(e.id, c.images.collector);
   const ns = c.namespaces.logAgents;
@@ -52,13 +55,10 @@ export function deployLogAgent(name: string, c: StackConfig, parent: pulumi.Reso
     },
     opts,
   );
-  new k8s.core.v1.Service(
-    `${name}-service`,
-    {
-      metadata: metadataFor(id, ns),
-      spec: { clusterIP: "None", selector: selectorLabels(id), ports: [{ name: "metrics", port: e.ports.metrics, targetPort: "metrics" }] },
-    },
-    opts,
+  deployService(
+    tier,
+    { kind: "headless", id, namespace: ns, ports: [{ name: "metrics", port: e.ports.metrics }] },
+    { ...opts, aliases: [{ name: `${name}-service` }] },
   );
 
   const daemonSet = new k8s.apps.v1.DaemonSet(

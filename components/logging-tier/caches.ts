@@ -2,8 +2,9 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "../../config";
 import { res } from "../../config/common";
-import { identityAt, metadataFor, selectorLabels } from "../k8s/labels";
+import { identityAt } from "../k8s/labels";
 import { httpProbes, tcpProbes } from "../k8s/pod";
+import { type HeadlessService, deployService, serviceName } from "../k8s/service";
 import { disruptionBudget, statefulSetArgs } from "../k8s/workload";
 import { topology } from "../topology";
 
@@ -14,6 +15,9 @@ export const memcachedUser = { uid: 11211, gid: 11211 } as const;
 const maxConnections = 4096;
 
 export type CacheRole = "chunksCache" | "resultsCache";
+
+/** The prefix of a cache's workload resources under the tier's name. */
+const rolePrefix: Record<CacheRole, string> = { chunksCache: "chunks-cache", resultsCache: "results-cache" };
 
 /**
  * Container memory for a memcached given `-m` MiB of item memory: 20% on top for connection buffers, hash table and
@@ -31,9 +35,10 @@ export function memcachedArgs(memoryMiB: number, maxItemMiB: number): string[] {
 /**
  * One memcached tier for Loki (chunks or query results): a StatefulSet, so pod names and thus the consistent-hash
  * ring stay stable across restarts, with the memcached exporter beside it, behind a headless Service Loki discovers
- * through DNS SRV.
+ * through DNS SRV. `tier` is the logging tier's name, the prefix of every child's logical name.
  */
-export function deployCache(name: string, c: StackConfig, role: CacheRole, parent: pulumi.Resource) {
+export function deployCache(tier: string, c: StackConfig, role: CacheRole, parent: pulumi.Resource) {
+  const name = `${tier}-${rolePrefix[role]}`;
   const cfg = role === "chunksCache" ? c.logging.caches.chunks : c.logging.caches.results;
   const e = topology[role];
   const id = identityAt(e.id, c.images.memcached);
@@ -41,21 +46,16 @@ export function deployCache(name: string, c: StackConfig, role: CacheRole, paren
   const memory = `${memcachedContainerMemoryMiB(cfg.memoryMiB)}Mi`;
   const opts = { parent };
 
-  new k8s.core.v1.Service(
-    `${name}-service`,
-    {
-      metadata: metadataFor(id, ns),
-      spec: {
-        clusterIP: "None",
-        selector: selectorLabels(id),
-        ports: [
-          { name: "client", port: e.ports.client, targetPort: "client" },
-          { name: "metrics", port: e.ports.metrics, targetPort: "metrics" },
-        ],
-      },
-    },
-    opts,
-  );
+  const service: HeadlessService = {
+    kind: "headless",
+    id,
+    namespace: ns,
+    ports: [
+      { name: "client", port: e.ports.client },
+      { name: "metrics", port: e.ports.metrics },
+    ],
+  };
+  deployService(tier, service, { ...opts, aliases: [{ name: `${name}-service` }] });
 
   const statefulSet = new k8s.apps.v1.StatefulSet(
     `${name}-statefulset`,
@@ -63,7 +63,7 @@ export function deployCache(name: string, c: StackConfig, role: CacheRole, paren
       id,
       namespace: ns,
       replicas: cfg.replicas,
-      serviceName: id.instance,
+      serviceName: serviceName(service),
       pod: {
         user: memcachedUser,
         containers: [

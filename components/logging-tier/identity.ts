@@ -1,11 +1,5 @@
-import { objectName } from "../k8s/labels";
-import { topology } from "../topology";
-
 /** The ServiceAccount Loki runs as; the IRSA trust policy of the archive role names exactly this one. */
 export const lokiServiceAccountName = "loki";
-
-/** Headless Service every Loki replica is published on (ready or not), so memberlist can join before readiness. */
-export const lokiMemberlistService = objectName(topology.loki.id.instance, "memberlist");
 
 /** Environment variable carrying the KMS key ARN into Loki's config (`-config.expand-env`), known only after deploy. */
 export const kmsKeyEnv = "LOKI_S3_SSE_KMS_KEY_ID";

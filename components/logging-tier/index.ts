@@ -1,15 +1,16 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "../../config";
+import { deployNetworkPolicies } from "../k8s/network";
 import type { S3Archive } from "../s3-archive";
 import { serviceUrl } from "../topology";
 import { deployLogAgent } from "./agent";
 import { deployCache } from "./caches";
 import { deployLoki } from "./loki";
-import type { LokiStore } from "./loki-config";
-import { deployLoggingPolicies } from "./network";
+import { lokiStore } from "./loki-config";
+import { loggingPolicies } from "./network";
 
 export { logAgentConfig } from "./agent-config";
-export { lokiConfig } from "./loki-config";
+export { lokiConfig, lokiStore } from "./loki-config";
 export { loggingPolicies } from "./network";
 
 export interface LoggingTierArgs {
@@ -17,11 +18,6 @@ export interface LoggingTierArgs {
   storageClassName: pulumi.Input<string>;
   /** Loki's S3 store; without it Loki keeps everything on its (single) replica's volume. */
   archive?: S3Archive;
-}
-
-/** Where Loki stores data for a stack: the archive bucket when there is one, else the filesystem of its volume. */
-export function lokiStore(c: StackConfig): LokiStore {
-  return c.archive ? { kind: "s3", bucketName: c.archive.bucketName, region: c.cluster.region } : { kind: "filesystem" };
 }
 
 /**
@@ -37,19 +33,18 @@ export class LoggingTier extends pulumi.ComponentResource {
     if (Boolean(c.archive) !== Boolean(args.archive)) {
       throw new Error("LoggingTier needs the S3Archive exactly when the config has an archive section");
     }
-    const store = lokiStore(c);
     const aws = args.archive ? { roleArn: args.archive.roleArn, kmsKeyArn: args.archive.kmsKeyArn } : undefined;
 
-    deployLoki(`${name}-loki`, { config: c, store, storageClassName: args.storageClassName, aws }, this);
-    deployCache(`${name}-chunks-cache`, c, "chunksCache", this);
-    deployCache(`${name}-results-cache`, c, "resultsCache", this);
-    deployLogAgent(`${name}-agent`, c, this);
-    deployLoggingPolicies(`${name}-netpol`, c, store.kind === "s3", this);
+    deployLoki(name, { config: c, storageClassName: args.storageClassName, aws }, this);
+    deployCache(name, c, "chunksCache", this);
+    deployCache(name, c, "resultsCache", this);
+    deployLogAgent(name, c, this);
+    deployNetworkPolicies(name, loggingPolicies(c), this);
 
     this.outputs = {
       lokiUrl: serviceUrl(c, "loki", "http"),
       lokiOtlpEndpoint: `${serviceUrl(c, "loki", "http")}/otlp/v1/logs`,
-      lokiStore: store.kind,
+      lokiStore: lokiStore(c).kind,
     };
     this.registerOutputs(this.outputs);
   }

@@ -2,7 +2,8 @@ import type { StackConfig } from "../../config";
 import { durationSeconds } from "../../config/common";
 import { indexPrefix, longestRetentionSeconds } from "../../config/logging";
 import { serviceHost, topology } from "../topology";
-import { kmsKeyEnv, lokiDataDir, lokiMemberlistService } from "./identity";
+import { peerServiceName } from "../k8s/labels";
+import { kmsKeyEnv, lokiDataDir } from "./identity";
 
 /**
  * Loki's configuration file as a typed document (Loki 3.x configuration reference,
@@ -15,6 +16,11 @@ export type LokiStore =
   | { kind: "s3"; bucketName: string; region: string }
   /** The `local` stack: everything on the single replica's volume. */
   | { kind: "filesystem" };
+
+/** Where Loki stores data for a stack: the archive bucket when there is one, else the filesystem of its volume. */
+export function lokiStore(c: Pick<StackConfig, "archive" | "cluster">): LokiStore {
+  return c.archive ? { kind: "s3", bucketName: c.archive.bucketName, region: c.cluster.region } : { kind: "filesystem" };
+}
 
 /**
  * The first day of the only schema period. Fixed forever: moving it would make Loki look for existing data under
@@ -67,7 +73,7 @@ export function lokiConfig(c: StackConfig, store: LokiStore): Record<string, unk
     },
     memberlist: {
       bind_port: topology.loki.ports.memberlist,
-      join_members: [`dns+${lokiMemberlistService}.${c.namespaces.logging}.svc.cluster.local:${topology.loki.ports.memberlist}`],
+      join_members: [`dns+${peerServiceName(topology.loki.id)}.${c.namespaces.logging}.svc.cluster.local:${topology.loki.ports.memberlist}`],
       // Gossip from another cluster's Loki (same VPC, stale DNS) is rejected instead of merged into this ring.
       cluster_label: `${c.cluster.name}-loki`,
     },

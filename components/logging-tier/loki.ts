@@ -2,12 +2,13 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "../../config";
 import { documentsConfigMap } from "../k8s/documents";
-import { type AppIdentity, identityAt, labelsFor, metadataFor, selectorLabels } from "../k8s/labels";
+import { type AppIdentity, identityAt, labelsFor, metadataFor, peerServiceName } from "../k8s/labels";
 import { httpProbes, scratchVolume } from "../k8s/pod";
+import { deployService } from "../k8s/service";
 import { disruptionBudget, statefulSetArgs } from "../k8s/workload";
 import { topology } from "../topology";
-import { kmsKeyEnv, lokiDataDir, lokiMemberlistService, lokiServiceAccountName } from "./identity";
-import { type LokiStore, lokiConfig } from "./loki-config";
+import { kmsKeyEnv, lokiDataDir, lokiServiceAccountName } from "./identity";
+import { lokiConfig, lokiStore } from "./loki-config";
 
 /** The grafana/loki image runs as this user and group. */
 export const lokiUser = { uid: 10001, gid: 10001 } as const;
@@ -16,8 +17,8 @@ export const lokiUser = { uid: 10001, gid: 10001 } as const;
 const lokiTerminationSeconds = 300;
 
 export interface LokiArgs {
+  /** Loki's store follows from it (see {@link lokiStore}). */
   config: StackConfig;
-  store: LokiStore;
   storageClassName: pulumi.Input<string>;
   /** IRSA role and KMS key of the archive; absent with the filesystem store. */
   aws?: { roleArn: pulumi.Input<string>; kmsKeyArn: pulumi.Input<string> };
@@ -29,10 +30,12 @@ export function lokiIdentity(c: StackConfig): AppIdentity {
 }
 
 /**
- * Loki as one monolithic StatefulSet (`-target=all`): replicas join a memberlist ring over a headless Service and
+ * Loki as one monolithic StatefulSet (`-target=all`): replicas join a memberlist ring over its peer Service and
  * keep every stream on `replicationFactor` of them; each has a PVC for its WAL, TSDB index and compactor markers.
+ * `tier` is the logging tier's name, the prefix of every child's logical name.
  */
-export function deployLoki(name: string, args: LokiArgs, parent: pulumi.Resource) {
+export function deployLoki(tier: string, args: LokiArgs, parent: pulumi.Resource) {
+  const name = `${tier}-loki`;
   const c = args.config;
   const l = c.logging.loki;
   const ns = c.namespaces.logging;
@@ -41,7 +44,7 @@ export function deployLoki(name: string, args: LokiArgs, parent: pulumi.Resource
 
   const { configMap, checksum } = documentsConfigMap(
     `${name}-config`,
-    { name: "loki-config", namespace: ns, labels: labelsFor(id), renderDir: "", documents: { "loki.yaml": lokiConfig(c, args.store) } },
+    { name: "loki-config", namespace: ns, labels: labelsFor(id), renderDir: "", documents: { "loki.yaml": lokiConfig(c, lokiStore(c)) } },
     opts,
   );
 
@@ -58,32 +61,23 @@ export function deployLoki(name: string, args: LokiArgs, parent: pulumi.Resource
   );
 
   const ports = topology.loki.ports;
-  new k8s.core.v1.Service(
-    `${name}-service`,
+  deployService(
+    tier,
     {
-      metadata: metadataFor(id, ns),
-      spec: {
-        selector: selectorLabels(id),
-        ports: [
-          { name: "http", port: ports.http, targetPort: "http" },
-          { name: "grpc", port: ports.grpc, targetPort: "grpc" },
-        ],
-      },
+      kind: "clusterIP",
+      id,
+      namespace: ns,
+      ports: [
+        { name: "http", port: ports.http },
+        { name: "grpc", port: ports.grpc },
+      ],
     },
-    opts,
+    { ...opts, aliases: [{ name: `${name}-service` }] },
   );
-  new k8s.core.v1.Service(
-    `${name}-memberlist`,
-    {
-      metadata: metadataFor(id, ns, lokiMemberlistService),
-      spec: {
-        clusterIP: "None",
-        // Replicas gossip before they are ready; readiness itself waits for the ring.
-        publishNotReadyAddresses: true,
-        selector: selectorLabels(id),
-        ports: [{ name: "memberlist", port: ports.memberlist, targetPort: "memberlist" }],
-      },
-    },
+  // Replicas gossip before they are ready; readiness itself waits for the ring.
+  deployService(
+    tier,
+    { kind: "peers", id, namespace: ns, ports: [{ name: "memberlist", port: ports.memberlist }] },
     opts,
   );
 
@@ -93,7 +87,7 @@ export function deployLoki(name: string, args: LokiArgs, parent: pulumi.Resource
       id,
       namespace: ns,
       replicas: l.replicas,
-      serviceName: lokiMemberlistService,
+      serviceName: peerServiceName(id),
       checksums: { config: checksum },
       pod: {
         serviceAccountName: lokiServiceAccountName,

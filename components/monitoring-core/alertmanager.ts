@@ -1,14 +1,16 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { LoadedConfig, StackConfig } from "../../config";
-import { alertmanagerSecretFiles, alertmanagerSecretsMountDir, type AlertingConfig } from "../../rules";
+import { alertmanagerSecretFiles, alertmanagerSecretsMountDir, buildAlertmanagerConfig, type AlertingConfig } from "../../rules";
 import { pagerdutySecretKey } from "../../rules/alertmanager";
-import { identityAt } from "../k8s/labels";
+import { identityAt, labelsFor, peerServiceName } from "../k8s/labels";
 import { fieldEnv, httpProbes } from "../k8s/pod";
-import { statefulSetArgs, type WorkloadPod } from "../k8s/workload";
+import { dataProtection } from "../k8s/protection";
+import { deployService, type ServicePort } from "../k8s/service";
+import { disruptionBudget, statefulSetArgs, type WorkloadPod } from "../k8s/workload";
 import { topology } from "../topology";
+import { monitoringDocuments } from "./config-maps";
 import { nobody } from "./prometheus";
-import { headlessName } from "./services";
 import { ConfigError, problem } from "../../config/errors";
 
 export const alertmanagerPaths = {
@@ -29,7 +31,7 @@ export function alertingOf(c: StackConfig): AlertingConfig {
  */
 export function alertmanagerPeers(c: StackConfig): string[] {
   const a = topology.alertmanager;
-  const host = (i: number) => `${a.id.instance}-${i}.${headlessName(a.id)}.${c.namespaces.monitoring}.svc.cluster.local`;
+  const host = (i: number) => `${a.id.instance}-${i}.${peerServiceName(a.id)}.${c.namespaces.monitoring}.svc.cluster.local`;
   return Array.from({ length: c.monitoring.alertmanager.replicas }, (_, i) => `${host(i)}:${a.ports.cluster}`);
 }
 
@@ -104,7 +106,7 @@ export function alertmanagerStatefulSet(
     id,
     namespace: c.namespaces.monitoring,
     replicas: a.replicas,
-    serviceName: headlessName(id),
+    serviceName: peerServiceName(id),
     pod: alertmanagerPod(c, args),
     claims: [{ name: "data", size: a.storage, storageClassName: args.storageClassName }],
     checksums: { config: args.configChecksum },
@@ -145,4 +147,60 @@ export function alertmanagerSecretData(
       }),
     ),
   );
+}
+
+/**
+ * Alertmanager: alertmanager.yml, the Secret of receiver credentials, the peer Service its replicas gossip through
+ * and the Service clients use, the StatefulSet and its PDB.
+ */
+export function deployAlertmanager(
+  tier: string,
+  args: { config: StackConfig; secrets: LoadedConfig["secrets"]; storageClassName: pulumi.Input<string> },
+  parent: pulumi.Resource,
+): void {
+  const c = args.config;
+  const id = topology.alertmanager.id;
+  const namespace = c.namespaces.monitoring;
+  const child = { parent };
+  const alerting = alertingOf(c);
+  const config = monitoringDocuments(
+    tier,
+    {
+      name: "alertmanager-config",
+      namespace,
+      id,
+      renderDir: "",
+      documents: {
+        "alertmanager.yml": buildAlertmanagerConfig({ environment: c.environment, cluster: c.cluster.name, alerting, secretsDir: alertmanagerPaths.secretsDir }),
+      },
+    },
+    parent,
+  );
+  const secret = new k8s.core.v1.Secret(
+    `${tier}-alertmanager-receivers`,
+    {
+      metadata: { name: "alertmanager-receivers", namespace, labels: labelsFor(id) },
+      type: "Opaque",
+      stringData: alertmanagerSecretData(alerting, args.secrets),
+    },
+    child,
+  );
+  const ports: ServicePort[] = [{ name: "http", port: topology.alertmanager.ports.http }];
+  const gossip: ServicePort[] = [
+    { name: "cluster-tcp", port: topology.alertmanager.ports.cluster, protocol: "TCP" },
+    { name: "cluster-udp", port: topology.alertmanager.ports.cluster, protocol: "UDP" },
+  ];
+  deployService(tier, { kind: "peers", id, namespace, ports: [...ports, ...gossip] }, child);
+  deployService(tier, { kind: "clusterIP", id, namespace, ports, explicitType: true }, child);
+  new k8s.apps.v1.StatefulSet(
+    `${tier}-alertmanager`,
+    alertmanagerStatefulSet(c, {
+      configMapName: "alertmanager-config",
+      secretName: "alertmanager-receivers",
+      storageClassName: args.storageClassName,
+      configChecksum: config.checksum,
+    }),
+    { ...dataProtection(c, parent), dependsOn: [config.configMap, secret] },
+  );
+  disruptionBudget(`${tier}-alertmanager`, { id, namespace, ...c.monitoring.alertmanager }, child);
 }

@@ -6,7 +6,7 @@ import type * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { RandomPassword } from "@pulumi/random/randomPassword";
 import type { StackConfig } from "../../config";
-import { dataProtection } from "../k8s/protection";
+import { protectionOptions } from "../k8s/protection";
 
 export type PostgresConfig = Extract<StackConfig["monitoring"]["grafana"]["database"], { kind: "postgres" }>;
 
@@ -14,8 +14,8 @@ export const postgresPort = 5432;
 export const grafanaDatabase = { name: "grafana", username: "grafana" } as const;
 
 /** The AWS-side name of the database and its companions: `<cluster>-grafana`, unique per cluster and account region. */
-export function databaseIdentifier(c: StackConfig): string {
-  return `${c.cluster.name}-grafana`;
+export function databaseIdentifier(cluster: Pick<StackConfig["cluster"], "name">): string {
+  return `${cluster.name}-grafana`;
 }
 
 /** The parameter group family of an engine version (`17.4` -> `postgres17`). */
@@ -41,11 +41,10 @@ export function securityGroupRules(db: PostgresConfig): Pick<aws.ec2.SecurityGro
  * protection and a final snapshot in every environment (a Grafana database is cheap to keep and costly to lose).
  */
 export function instanceArgs(
-  c: StackConfig,
+  identifier: string,
   db: PostgresConfig,
   refs: { subnetGroupName: pulumi.Input<string>; parameterGroupName: pulumi.Input<string>; securityGroupId: pulumi.Input<string>; password: pulumi.Input<string> },
 ): aws.rds.InstanceArgs {
-  const identifier = databaseIdentifier(c);
   return {
     identifier,
     engine: "postgres",
@@ -83,12 +82,20 @@ export interface GrafanaDatabase {
   password: pulumi.Output<string>;
 }
 
+export interface GrafanaDatabaseArgs {
+  db: PostgresConfig;
+  /** AWS-side name of the instance and its companions ({@link databaseIdentifier}). */
+  identifier: string;
+  /** Protect the password and the instance from deletion and replacement (see `protectsData`). */
+  protect: boolean;
+}
+
 /** Registers the database, its subnet group, TLS-enforcing parameter group, security group and password. */
-export function grafanaDatabaseResources(name: string, c: StackConfig, db: PostgresConfig, parent: pulumi.Resource): GrafanaDatabase {
-  const identifier = databaseIdentifier(c);
+export function deployGrafanaDatabase(name: string, { db, identifier, protect }: GrafanaDatabaseArgs, parent: pulumi.Resource): GrafanaDatabase {
+  const keep = protectionOptions(protect, parent);
   const tags = { Name: identifier, component: "grafana" };
   // Letters and digits only: RDS refuses '/', '@', '"' and spaces, and nothing in a URL or env var needs quoting.
-  const password = new RandomPassword(`${name}-password`, { length: 40, special: false }, dataProtection(c, parent));
+  const password = new RandomPassword(`${name}-password`, { length: 40, special: false }, keep);
   const subnetGroup = new SubnetGroup(`${name}-subnets`, { name: identifier, subnetIds: db.subnetIds, tags }, { parent });
   const parameterGroup = new ParameterGroup(
     `${name}-params`,
@@ -103,7 +110,7 @@ export function grafanaDatabaseResources(name: string, c: StackConfig, db: Postg
   const instance = new Instance(
     `${name}-db`,
     {
-      ...instanceArgs(c, db, {
+      ...instanceArgs(identifier, db, {
         subnetGroupName: subnetGroup.name,
         parameterGroupName: parameterGroup.name,
         securityGroupId: securityGroup.id,
@@ -111,7 +118,7 @@ export function grafanaDatabaseResources(name: string, c: StackConfig, db: Postg
       }),
       tags,
     },
-    dataProtection(c, parent),
+    keep,
   );
   return {
     instance,

@@ -1,12 +1,17 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { RandomPassword } from "@pulumi/random/randomPassword";
 import type { StackConfig } from "../../config";
-import { identityAt } from "../k8s/labels";
+import { buildDashboards } from "../../dashboards";
+import { identityAt, labelsFor, objectName, peerServiceName } from "../k8s/labels";
 import { fieldEnv, httpProbes, scratchVolume } from "../k8s/pod";
-import { deploymentArgs, statefulSetArgs, type WorkloadPod } from "../k8s/workload";
+import { dataProtection, protectsData } from "../k8s/protection";
+import { deployService, type ServicePort } from "../k8s/service";
+import { deploymentArgs, disruptionBudget, statefulSetArgs, type WorkloadPod } from "../k8s/workload";
 import { serviceUrl, topology } from "../topology";
-import { headlessName } from "./services";
+import { monitoringDocuments } from "./config-maps";
 import { jaegerCorrelation, lokiCorrelation, prometheusCorrelation } from "./correlation";
+import { databaseIdentifier, deployGrafanaDatabase, grafanaDatabase } from "./grafana-database";
 
 /** The Grafana image runs as uid 472; its group is root, which pods never use, so the group is 472 too. */
 export const grafanaUser = { uid: 472, gid: 472 } as const;
@@ -58,7 +63,7 @@ export interface DashboardProvidersFile {
 }
 
 /**
- * The four datasources. URLs are the in-cluster Services of topology.ts, the same table the logging and tracing
+ * The datasources (Prometheus, Alertmanager, Loki, Jaeger). URLs are the in-cluster Services of topology.ts, the same table the logging and tracing
  * tiers build their Services from, so the wiring holds whichever tier is deployed first. Prometheus is read through
  * its ClientIP-affine Service, which pins each Grafana pod (the client it sees) to one Prometheus replica; only the
  * Ingress's cookie affinity keeps a browser on one Grafana pod. Together they keep a browser on one replica's series
@@ -204,7 +209,7 @@ export function grafanaEnv(c: StackConfig, m: GrafanaMounts): k8s.types.input.co
     g.replicas > 1
       ? [
           fieldEnv("POD_IP", "status.podIP"),
-          plain("GF_UNIFIED_ALERTING_HA_PEERS", `${headlessName(topology.grafana.id)}.${c.namespaces.monitoring}.svc.cluster.local:${grafanaGossipPort}`),
+          plain("GF_UNIFIED_ALERTING_HA_PEERS", `${peerServiceName(topology.grafana.id)}.${c.namespaces.monitoring}.svc.cluster.local:${grafanaGossipPort}`),
           plain("GF_UNIFIED_ALERTING_HA_LISTEN_ADDRESS", `$(POD_IP):${grafanaGossipPort}`),
           plain("GF_UNIFIED_ALERTING_HA_ADVERTISE_ADDRESS", `$(POD_IP):${grafanaGossipPort}`),
         ]
@@ -308,11 +313,77 @@ export function grafanaWorkload(
       args: statefulSetArgs({
         ...workload,
         replicas: 1,
-        serviceName: headlessName(workload.id),
+        serviceName: peerServiceName(workload.id),
         claims: [{ name: "data", size: g.database.storage, storageClassName: args.storageClassName }],
       }),
     };
   }
   // Surge first: a rollout never lowers the number of ready replicas.
   return { kind: "Deployment", args: deploymentArgs({ ...workload, replicas: g.replicas, maxUnavailable: 0 }) };
+}
+
+/** What the tier exports about Grafana. */
+export interface DeployedGrafana {
+  adminPassword: pulumi.Output<string>;
+  /** `host:port` of the RDS database, on postgres. */
+  databaseEndpoint?: pulumi.Output<string>;
+}
+
+/**
+ * Grafana: generated admin password and secret key, the RDS database on postgres, provisioning (datasources, dashboard
+ * providers, one ConfigMap per dashboard), its peer and client Services, the workload and its PDB.
+ */
+export function deployGrafana(tier: string, args: { config: StackConfig; storageClassName: pulumi.Input<string> }, parent: pulumi.Resource): DeployedGrafana {
+  const c = args.config;
+  const g = c.monitoring.grafana;
+  const id = topology.grafana.id;
+  const namespace = c.namespaces.monitoring;
+  const child = { parent };
+  const keep = dataProtection(c, parent);
+  const docs = (name: string, documents: Record<string, unknown>, renderDir = "grafana") =>
+    monitoringDocuments(tier, { name, namespace, id, renderDir, documents }, parent);
+  const secret = (name: string, stringData: Record<string, pulumi.Input<string>>) =>
+    new k8s.core.v1.Secret(`${tier}-${name}`, { metadata: { name, namespace, labels: labelsFor(id) }, type: "Opaque", stringData }, keep);
+
+  const adminPassword = new RandomPassword(`${tier}-grafana-admin-password`, { length: 32, special: false }, keep);
+  const secretKey = new RandomPassword(`${tier}-grafana-secret-key`, { length: 40, special: false }, keep);
+  const adminSecret = secret("grafana-admin", { "admin-password": adminPassword.result, "secret-key": secretKey.result });
+  const db =
+    g.database.kind === "postgres"
+      ? deployGrafanaDatabase(`${tier}-grafana`, { db: g.database, identifier: databaseIdentifier(c.cluster), protect: protectsData(c) }, parent)
+      : undefined;
+  const dbSecret = db
+    ? secret("grafana-database", { host: db.hostPort, database: grafanaDatabase.name, username: grafanaDatabase.username, password: db.password })
+    : undefined;
+  const datasources = docs("grafana-datasources", { "datasources.yaml": buildDatasources(c) });
+  const providers = docs("grafana-dashboard-providers", { "dashboards.yaml": buildDashboardProviders() });
+  const dashboards = Object.entries(buildDashboards(c, datasourceUids)).map(([file, dashboard]) => {
+    const configMapName = objectName("grafana-dashboard", file.replace(/\.json$/, ""));
+    return { name: configMapName, file, configMap: docs(configMapName, { [file]: dashboard }, "dashboards").configMap };
+  });
+  const mounts: GrafanaMounts = {
+    adminSecretName: "grafana-admin",
+    datasourcesConfigMap: "grafana-datasources",
+    providersConfigMap: "grafana-dashboard-providers",
+    dashboardConfigMaps: dashboards.map(({ name, file }) => ({ name, file })),
+    ...(dbSecret ? { databaseSecretName: "grafana-database" } : {}),
+  };
+
+  const ports: ServicePort[] = [{ name: "http", port: topology.grafana.ports.http }];
+  const gossip: ServicePort[] =
+    g.replicas > 1
+      ? [
+          { name: "gossip-tcp", port: grafanaGossipPort, protocol: "TCP" },
+          { name: "gossip-udp", port: grafanaGossipPort, protocol: "UDP" },
+        ]
+      : [];
+  deployService(tier, { kind: "peers", id, namespace, ports: [...ports, ...gossip] }, child);
+  deployService(tier, { kind: "clusterIP", id, namespace, ports, explicitType: true }, child);
+
+  const workload = grafanaWorkload(c, mounts, { storageClassName: args.storageClassName, checksum: [datasources.checksum, providers.checksum].join(":") });
+  const dependsOn = [adminSecret, datasources.configMap, providers.configMap, ...dashboards.map((d) => d.configMap), ...(dbSecret ? [dbSecret] : [])];
+  if (workload.kind === "StatefulSet") new k8s.apps.v1.StatefulSet(`${tier}-grafana`, workload.args, { ...keep, dependsOn });
+  else new k8s.apps.v1.Deployment(`${tier}-grafana`, workload.args, { ...child, dependsOn });
+  disruptionBudget(`${tier}-grafana`, { id, namespace, replicas: g.replicas, maxUnavailable: g.maxUnavailable }, child);
+  return { adminPassword: adminPassword.result, ...(db ? { databaseEndpoint: db.hostPort } : {}) };
 }

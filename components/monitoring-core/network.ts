@@ -1,7 +1,7 @@
 import type { StackConfig } from "../../config";
-import { selectorLabels } from "../k8s/labels";
-import { cidrs, podsIn, podsInNamespacesLabelled, tcp, udp, type Flow } from "../k8s/network";
-import { namespaceOf, topology, type Workload } from "../topology";
+import { labelsFor } from "../k8s/labels";
+import { cidrs, ingressControllerPods, podsInNamespacesLabelled, tcp, udp, workloadPods as pods, workloadPolicy, type Flow, type PolicySpec } from "../k8s/network";
+import { topology } from "../topology";
 import { componentTargets, kubeletPort, metricsPort } from "./prometheus-config";
 import { postgresPort } from "./grafana-database";
 import { grafanaGossipPort } from "./grafana";
@@ -9,21 +9,9 @@ import { grafanaGossipPort } from "./grafana";
 /** SMTP submission (587) and HTTPS (443): every receiver Alertmanager notifies speaks one of them. */
 export const receiverPorts = [443, 587] as const;
 
-/** The pods of one of the stack's workloads, wherever its namespace is. */
-function pods(c: StackConfig, w: Workload) {
-  return podsIn(namespaceOf(c, w), selectorLabels(topology[w].id));
-}
-
-/** The ingress controller's pods: the only way in from outside the cluster. */
-function ingressController(c: StackConfig) {
-  return podsIn(c.network.ingressController.namespace, c.network.ingressController.podLabels);
-}
-
-export interface PolicySpec {
-  /** Which workload's pods the policy selects. */
-  workload: "prometheus" | "alertmanager" | "grafana";
-  ingress: Flow[];
-  egress: Flow[];
+/** A monitoring workload's policy; this tier's policies carry the workload's labels. */
+function policy(c: StackConfig, w: "prometheus" | "alertmanager" | "grafana", flows: Pick<PolicySpec, "ingress" | "egress">): PolicySpec {
+  return { ...workloadPolicy(c, w, flows), labels: labelsFor(topology[w].id) };
 }
 
 /**
@@ -48,35 +36,32 @@ export function monitoringPolicies(c: StackConfig): PolicySpec[] {
   const alertmanagerPeers =
     c.monitoring.alertmanager.replicas > 1 ? [{ peers: [pods(c, "alertmanager")], ports: [...tcp(a.cluster), ...udp(a.cluster)] }] : [];
   return [
-    {
-      workload: "prometheus",
+    policy(c, "prometheus", {
       ingress: [
-        { peers: [ingressController(c), pods(c, "grafana"), pods(c, "prometheus")], ports: tcp(p.http) },
+        { peers: [ingressControllerPods(c), pods(c, "grafana"), pods(c, "prometheus")], ports: tcp(p.http) },
         // The sampling gateways push spanmetrics over OTLP; Jaeger query reads them for its Monitor tab.
         { peers: [pods(c, "otelGateway"), pods(c, "jaegerQuery")], ports: tcp(p.http) },
       ],
       egress: [
         // Self and the other replica: each replica scrapes both.
         { peers: [pods(c, "prometheus")], ports: tcp(p.http) },
-        // The four services, on their named metrics port, only in namespaces labelled as monitored.
+        // The catalogued services, on their named metrics port, only in namespaces labelled as monitored.
         { peers: [podsInNamespacesLabelled(c.network.serviceNamespaceLabels)], ports: tcp(sd.metricsPortName) },
         ...scrapeTargets,
         ...kubelets,
         // Kubernetes service discovery.
         { peers: cidrs(c.network.apiServerCidrs), ports: tcp(443) },
       ],
-    },
-    {
-      workload: "alertmanager",
+    }),
+    policy(c, "alertmanager", {
       ingress: [
-        { peers: [ingressController(c), pods(c, "prometheus"), pods(c, "grafana")], ports: tcp(a.http) },
+        { peers: [ingressControllerPods(c), pods(c, "prometheus"), pods(c, "grafana")], ports: tcp(a.http) },
         ...alertmanagerPeers,
       ],
       egress: [...alertmanagerPeers, { peers: cidrs(c.monitoring.alertmanager.receiverEgressCidrs), ports: tcp(...receiverPorts) }],
-    },
-    {
-      workload: "grafana",
-      ingress: [{ peers: [ingressController(c), pods(c, "prometheus")], ports: tcp(g.http) }, ...grafanaPeers],
+    }),
+    policy(c, "grafana", {
+      ingress: [{ peers: [ingressControllerPods(c), pods(c, "prometheus")], ports: tcp(g.http) }, ...grafanaPeers],
       egress: [
         { peers: [pods(c, "prometheus")], ports: tcp(p.http) },
         { peers: [pods(c, "alertmanager")], ports: tcp(a.http) },
@@ -85,6 +70,6 @@ export function monitoringPolicies(c: StackConfig): PolicySpec[] {
         ...grafanaPeers,
         ...(grafana.database.kind === "postgres" ? [{ peers: cidrs(grafana.database.subnetCidrs), ports: tcp(postgresPort) }] : []),
       ],
-    },
+    }),
   ];
 }

@@ -1,12 +1,15 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "../../config";
-import { identityAt, labelsFor, objectName } from "../k8s/labels";
+import { buildRuleFiles, ruleFilesInputOf, sloDocument } from "../../rules";
+import { identityAt, labelsFor, objectName, peerServiceName } from "../k8s/labels";
 import { fieldEnv, httpProbes } from "../k8s/pod";
-import { statefulSetArgs, type WorkloadPod } from "../k8s/workload";
+import { dataProtection } from "../k8s/protection";
+import { deployService, type ServicePort } from "../k8s/service";
+import { disruptionBudget, statefulSetArgs, type WorkloadPod } from "../k8s/workload";
 import { topology } from "../topology";
-import { podNameVariable, prometheusPaths } from "./prometheus-config";
-import { headlessName } from "./services";
+import { monitoringDocuments } from "./config-maps";
+import { buildPrometheusConfig, podNameVariable, prometheusPaths } from "./prometheus-config";
 
 /** Prometheus and Alertmanager images run as nobody. */
 export const nobody = { uid: 65534, gid: 65534 } as const;
@@ -104,14 +107,14 @@ export function prometheusStatefulSet(
     id,
     namespace: c.namespaces.monitoring,
     replicas: p.replicas,
-    serviceName: headlessName(id),
+    serviceName: peerServiceName(id),
     pod: prometheusPod(c, args),
     claims: [{ name: "data", size: p.storage, storageClassName: args.storageClassName }],
   });
 }
 
 /**
- * What service discovery reads, cluster-wide (the four services live in their own namespaces): get, list and watch
+ * What service discovery reads, cluster-wide (the catalogued services live in their own namespaces): get, list and watch
  * on pods, endpoints and services. No secrets, no writes.
  */
 const podDiscovery: k8s.types.input.rbac.v1.PolicyRule = { apiGroups: [""], resources: ["pods", "endpoints", "services"], verbs: ["get", "list", "watch"] };
@@ -156,3 +159,35 @@ export function prometheusRbac(name: string, c: StackConfig, opts: pulumi.Custom
   return { serviceAccountName };
 }
 
+
+/**
+ * Prometheus: its configuration, rule files and SLO document, service discovery RBAC, the peer Service of the
+ * StatefulSet and the session-affine Service Grafana and Jaeger read through, the HA pair itself and its PDB.
+ */
+export function deployPrometheus(tier: string, args: { config: StackConfig; storageClassName: pulumi.Input<string> }, parent: pulumi.Resource): void {
+  const c = args.config;
+  const id = topology.prometheus.id;
+  const namespace = c.namespaces.monitoring;
+  const child = { parent };
+  const docs = (name: string, renderDir: string, documents: Record<string, unknown>) =>
+    monitoringDocuments(tier, { name, namespace, id, renderDir, documents }, parent);
+  const ruleFiles = buildRuleFiles(ruleFilesInputOf(c));
+  const config = docs("prometheus-config", "", { "prometheus.yml": buildPrometheusConfig(c) });
+  const rules = docs("prometheus-rules", "rules", ruleFiles);
+  docs("slos", "", { "slos.json": sloDocument() });
+  const { serviceAccountName } = prometheusRbac(`${tier}-prometheus`, c, child);
+  const ports: ServicePort[] = [{ name: "http", port: topology.prometheus.ports.http }];
+  deployService(tier, { kind: "peers", id, namespace, ports }, child);
+  // Consecutive queries of one client hit one replica, so a dashboard never mixes the two replicas' samples.
+  deployService(tier, { kind: "clusterIP", id, namespace, ports, sessionAffinity: "ClientIP", explicitType: true }, child);
+  new k8s.apps.v1.StatefulSet(
+    `${tier}-prometheus`,
+    prometheusStatefulSet(c, {
+      serviceAccountName,
+      configVolume: prometheusConfigVolume("prometheus-config", "prometheus-rules", Object.keys(ruleFiles)),
+      storageClassName: args.storageClassName,
+    }),
+    { ...dataProtection(c, parent), dependsOn: [config.configMap, rules.configMap] },
+  );
+  disruptionBudget(`${tier}-prometheus`, { id, namespace, ...c.monitoring.prometheus }, child);
+}

@@ -43,6 +43,63 @@ export interface PlatformArgs {
   config: StackConfig;
 }
 
+/** One namespace of the stack, labelled with its Pod Security level and tier, protected like the data it holds. */
+function deployNamespace(name: string, c: StackConfig, role: NamespaceRole, parent: pulumi.Resource): k8s.core.v1.Namespace {
+  return new k8s.core.v1.Namespace(
+    `${name}-ns-${role}`,
+    {
+      metadata: {
+        name: c.namespaces[role],
+        labels: { ...podSecurityLabels(role), "app.kubernetes.io/part-of": partOf, "observability.sigma.dev/tier": role },
+      },
+    },
+    dataProtection(c, parent),
+  );
+}
+
+/** A namespace's baseline: deny all ingress and egress, then allow DNS to the cluster's resolver. */
+function deployBaselinePolicies(prefix: string, c: StackConfig, namespace: pulumi.Input<string>, parent: pulumi.Resource): void {
+  new k8s.networking.v1.NetworkPolicy(
+    `${prefix}-default-deny`,
+    {
+      metadata: { name: "default-deny", namespace },
+      spec: { podSelector: {}, policyTypes: ["Ingress", "Egress"] },
+    },
+    { parent },
+  );
+  new k8s.networking.v1.NetworkPolicy(
+    `${prefix}-allow-dns`,
+    {
+      metadata: { name: "allow-dns-egress", namespace },
+      spec: {
+        podSelector: {},
+        policyTypes: ["Egress"],
+        egress: [{ to: [podsIn(c.network.dns.namespace, c.network.dns.podLabels)], ports: [...udp(53), ...tcp(53)] }],
+      },
+    },
+    { parent },
+  );
+}
+
+/** The encrypted gp3 StorageClass every claim of the stack uses; its volumes outlive their claims (`Retain`). */
+function deployStorageClass(name: string, c: StackConfig, parent: pulumi.Resource): k8s.storage.v1.StorageClass {
+  return new k8s.storage.v1.StorageClass(
+    `${name}-storage-class`,
+    {
+      metadata: {
+        name: c.storageClass.name,
+        labels: labelsFor({ app: "ebs-gp3", component: "storage", instance: c.storageClass.name }),
+      },
+      provisioner: "ebs.csi.aws.com",
+      parameters: storageClassParameters(c.storageClass),
+      reclaimPolicy: "Retain",
+      volumeBindingMode: "WaitForFirstConsumer",
+      allowVolumeExpansion: true,
+    },
+    dataProtection(c, parent),
+  );
+}
+
 /**
  * The ground every tier stands on: its namespaces with Pod Security Admission labels, the encrypted StorageClass
  * every PersistentVolumeClaim uses, and per namespace a default-deny NetworkPolicy plus DNS egress. Each workload then
@@ -55,72 +112,14 @@ export class Platform extends pulumi.ComponentResource {
   constructor(name: string, args: PlatformArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super("sigma:observability:Platform", name, {}, opts);
     const c = args.config;
-    const roles = Object.keys(c.namespaces) as NamespaceRole[];
 
     const namespaces = {} as Record<NamespaceRole, pulumi.Output<string>>;
-    for (const role of roles) {
-      const ns = new k8s.core.v1.Namespace(
-        `${name}-ns-${role}`,
-        {
-          metadata: {
-            name: c.namespaces[role],
-            labels: { ...podSecurityLabels(role), "app.kubernetes.io/part-of": partOf, "observability.sigma.dev/tier": role },
-          },
-        },
-        dataProtection(c, this),
-      );
-      namespaces[role] = ns.metadata.name;
-      this.baselinePolicies(`${name}-${role}`, c, ns);
+    for (const role of Object.keys(c.namespaces) as NamespaceRole[]) {
+      namespaces[role] = deployNamespace(name, c, role, this).metadata.name;
+      deployBaselinePolicies(`${name}-${role}`, c, namespaces[role], this);
     }
-
-    if (!c.storageClass.create) {
-      this.namespaces = namespaces;
-      this.storageClassName = pulumi.output(c.storageClass.name);
-      this.registerOutputs({ namespaces, storageClassName: this.storageClassName });
-      return;
-    }
-    const storageClass = new k8s.storage.v1.StorageClass(
-      `${name}-storage-class`,
-      {
-        metadata: {
-          name: c.storageClass.name,
-          labels: labelsFor({ app: "ebs-gp3", component: "storage", instance: c.storageClass.name }),
-        },
-        provisioner: "ebs.csi.aws.com",
-        parameters: storageClassParameters(c.storageClass),
-        reclaimPolicy: "Retain",
-        volumeBindingMode: "WaitForFirstConsumer",
-        allowVolumeExpansion: true,
-      },
-      dataProtection(c, this),
-    );
-
     this.namespaces = namespaces;
-    this.storageClassName = storageClass.metadata.name;
+    this.storageClassName = c.storageClass.create ? deployStorageClass(name, c, this).metadata.name : pulumi.output(c.storageClass.name);
     this.registerOutputs({ namespaces, storageClassName: this.storageClassName });
-  }
-
-  private baselinePolicies(prefix: string, c: StackConfig, ns: k8s.core.v1.Namespace) {
-    const namespace = ns.metadata.name;
-    new k8s.networking.v1.NetworkPolicy(
-      `${prefix}-default-deny`,
-      {
-        metadata: { name: "default-deny", namespace },
-        spec: { podSelector: {}, policyTypes: ["Ingress", "Egress"] },
-      },
-      { parent: this },
-    );
-    new k8s.networking.v1.NetworkPolicy(
-      `${prefix}-allow-dns`,
-      {
-        metadata: { name: "allow-dns-egress", namespace },
-        spec: {
-          podSelector: {},
-          policyTypes: ["Egress"],
-          egress: [{ to: [podsIn(c.network.dns.namespace, c.network.dns.podLabels)], ports: [...udp(53), ...tcp(53)] }],
-        },
-      },
-      { parent: this },
-    );
   }
 }

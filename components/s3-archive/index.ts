@@ -29,6 +29,100 @@ export function archiveCostEstimate(config: StackConfig, archive: ArchiveConfig)
   });
 }
 
+/** What the archive's resources are named and protected by. */
+interface ArchiveScope {
+  /** The component's name, the prefix of every child's logical name. */
+  name: string;
+  config: StackConfig;
+  archive: ArchiveConfig;
+  parent: pulumi.Resource;
+}
+
+/** The customer-managed KMS key of the bucket, with automatic rotation and an alias naming the cluster. */
+function deployArchiveKey({ name, config: c, archive: a, parent }: ArchiveScope): kms.Key {
+  const key = new kms.Key(
+    `${name}-key`,
+    {
+      description: `Encrypts Loki chunks and index in s3://${a.bucketName} (${c.cluster.name})`,
+      enableKeyRotation: true,
+      deletionWindowInDays: c.environment === "prod" ? 30 : 7,
+    },
+    dataProtection(c, parent),
+  );
+  new kms.Alias(`${name}-key-alias`, { name: `alias/${c.cluster.name}-loki`, targetKeyId: key.keyId }, { parent });
+  return key;
+}
+
+/**
+ * The bucket: owner-enforced, never public, SSE-KMS with the archive key, versioned, access-logged, with the chunk
+ * lifecycle and a policy refusing requests without TLS and uploads not encrypted with the archive key.
+ */
+function deployArchiveBucket({ name, config: c, archive: a, parent }: ArchiveScope, key: kms.Key): s3.Bucket {
+  const bucket = new s3.Bucket(`${name}-bucket`, { bucket: a.bucketName, forceDestroy: c.environment !== "prod" }, dataProtection(c, parent));
+  const onBucket = { parent, dependsOn: [bucket] };
+  new s3.BucketOwnershipControls(`${name}-ownership`, { bucket: bucket.id, rule: { objectOwnership: "BucketOwnerEnforced" } }, onBucket);
+  const publicAccess = new s3.BucketPublicAccessBlock(
+    `${name}-public-access`,
+    { bucket: bucket.id, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true },
+    onBucket,
+  );
+  new s3.BucketServerSideEncryptionConfiguration(
+    `${name}-encryption`,
+    {
+      bucket: bucket.id,
+      rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: key.arn }, bucketKeyEnabled: true }],
+    },
+    onBucket,
+  );
+  const versioning = new s3.BucketVersioning(`${name}-versioning`, { bucket: bucket.id, versioningConfiguration: { status: "Enabled" } }, onBucket);
+  new s3.BucketLogging(
+    `${name}-access-logs`,
+    { bucket: bucket.id, targetBucket: a.accessLogs.bucketName, targetPrefix: `${a.accessLogs.prefix}${a.bucketName}/` },
+    onBucket,
+  );
+  // Noncurrent-version expiration needs versioning in place first.
+  new s3.BucketLifecycleConfiguration(
+    `${name}-lifecycle`,
+    { bucket: bucket.id, rules: lifecycleRules(a, expirationDays(c.logging, a)) },
+    { parent, dependsOn: [versioning] },
+  );
+  // A bucket policy is applied after the public access block, which would otherwise judge it first.
+  new s3.BucketPolicy(
+    `${name}-policy`,
+    { bucket: bucket.id, policy: pulumi.jsonStringify(pulumi.all([bucket.arn, key.arn]).apply(([b, k]) => bucketPolicy(b, k))) },
+    { parent, dependsOn: [publicAccess] },
+  );
+  return bucket;
+}
+
+/** The IRSA role Loki's ServiceAccount assumes, allowed exactly the bucket and key. */
+function deployLokiRole({ name, config: c, archive: a, parent }: ArchiveScope, bucket: s3.Bucket, key: kms.Key): iam.Role {
+  const { oidcProviderArn, oidcProviderUrl } = c.cluster;
+  if (!oidcProviderArn || !oidcProviderUrl) {
+    throw new Error("cluster.oidcProviderArn and cluster.oidcProviderUrl must be set when archive is configured (config validation enforces this)");
+  }
+  const role = new iam.Role(
+    `${name}-loki-role`,
+    {
+      name: `${c.cluster.name}-loki`,
+      description: `Loki (${namespaceOf(c, "loki")}/${lokiServiceAccountName}) reads and writes s3://${a.bucketName}`,
+      assumeRolePolicy: pulumi.jsonStringify(irsaTrustPolicy(oidcProviderArn, oidcProviderUrl, namespaceOf(c, "loki"), lokiServiceAccountName)),
+      maxSessionDuration: 3600,
+    },
+    { parent },
+  );
+  new iam.RolePolicy(
+    `${name}-loki-access`,
+    {
+      name: "loki-bucket-access",
+      role: role.name,
+      policy: pulumi.jsonStringify(pulumi.all([bucket.arn, key.arn]).apply(([b, k]) => lokiAccessPolicy(b, k, c.cluster.region))),
+    },
+    { parent },
+  );
+  return role;
+}
+
 /**
  * Loki's durable store on AWS: a customer-managed KMS key, one versioned, SSE-KMS-encrypted, private bucket with
  * access logging and a chunk-only lifecycle, and the IAM role Loki's service account assumes through IRSA.
@@ -46,79 +140,11 @@ export class S3Archive extends pulumi.ComponentResource {
     super("sigma:observability:S3Archive", name, {}, opts);
     const c = args.config;
     const a = args.archive;
-    const prod = c.environment === "prod";
-    const keep = dataProtection(c, this);
-    const child = { parent: this };
+    const scope: ArchiveScope = { name, config: c, archive: a, parent: this };
 
-    const key = new kms.Key(
-      `${name}-key`,
-      {
-        description: `Encrypts Loki chunks and index in s3://${a.bucketName} (${c.cluster.name})`,
-        enableKeyRotation: true,
-        deletionWindowInDays: prod ? 30 : 7,
-      },
-      keep,
-    );
-    new kms.Alias(`${name}-key-alias`, { name: `alias/${c.cluster.name}-loki`, targetKeyId: key.keyId }, child);
-
-    const bucket = new s3.Bucket(`${name}-bucket`, { bucket: a.bucketName, forceDestroy: !prod }, keep);
-    const onBucket = { parent: this, dependsOn: [bucket] };
-    new s3.BucketOwnershipControls(`${name}-ownership`, { bucket: bucket.id, rule: { objectOwnership: "BucketOwnerEnforced" } }, onBucket);
-    const publicAccess = new s3.BucketPublicAccessBlock(
-      `${name}-public-access`,
-      { bucket: bucket.id, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true },
-      onBucket,
-    );
-    new s3.BucketServerSideEncryptionConfiguration(
-      `${name}-encryption`,
-      {
-        bucket: bucket.id,
-        rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: key.arn }, bucketKeyEnabled: true }],
-      },
-      onBucket,
-    );
-    const versioning = new s3.BucketVersioning(`${name}-versioning`, { bucket: bucket.id, versioningConfiguration: { status: "Enabled" } }, onBucket);
-    new s3.BucketLogging(
-      `${name}-access-logs`,
-      { bucket: bucket.id, targetBucket: a.accessLogs.bucketName, targetPrefix: `${a.accessLogs.prefix}${a.bucketName}/` },
-      onBucket,
-    );
-    // Noncurrent-version expiration needs versioning in place first.
-    new s3.BucketLifecycleConfiguration(
-      `${name}-lifecycle`,
-      { bucket: bucket.id, rules: lifecycleRules(a, expirationDays(c.logging, a)) },
-      { parent: this, dependsOn: [versioning] },
-    );
-    // A bucket policy is applied after the public access block, which would otherwise judge it first.
-    new s3.BucketPolicy(
-      `${name}-policy`,
-      { bucket: bucket.id, policy: pulumi.jsonStringify(pulumi.all([bucket.arn, key.arn]).apply(([b, k]) => bucketPolicy(b, k))) },
-      { parent: this, dependsOn: [publicAccess] },
-    );
-
-    const { oidcProviderArn, oidcProviderUrl } = c.cluster;
-    if (!oidcProviderArn || !oidcProviderUrl) {
-      throw new Error("cluster.oidcProviderArn and cluster.oidcProviderUrl must be set when archive is configured (config validation enforces this)");
-    }
-    const role = new iam.Role(
-      `${name}-loki-role`,
-      {
-        name: `${c.cluster.name}-loki`,
-        description: `Loki (${namespaceOf(c, "loki")}/${lokiServiceAccountName}) reads and writes s3://${a.bucketName}`,
-        assumeRolePolicy: pulumi.jsonStringify(irsaTrustPolicy(oidcProviderArn, oidcProviderUrl, namespaceOf(c, "loki"), lokiServiceAccountName)),
-        maxSessionDuration: 3600,
-      },
-      child,
-    );
-    new iam.RolePolicy(
-      `${name}-loki-access`,
-      {
-        name: "loki-bucket-access",
-        role: role.name,
-        policy: pulumi.jsonStringify(pulumi.all([bucket.arn, key.arn]).apply(([b, k]) => lokiAccessPolicy(b, k, c.cluster.region))),
-      },
-      child,
-    );
+    const key = deployArchiveKey(scope);
+    const bucket = deployArchiveBucket(scope, key);
+    const role = deployLokiRole(scope, bucket, key);
 
     this.bucketName = bucket.bucket;
     this.kmsKeyArn = key.arn;

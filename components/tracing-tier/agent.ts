@@ -2,8 +2,9 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "../../config";
 import { documentsConfigMap } from "../k8s/documents";
-import { identityAt, labelsFor, metadataFor, selectorLabels } from "../k8s/labels";
+import { identityAt, labelsFor, metadataFor } from "../k8s/labels";
 import { fieldEnv, goMemLimitEnv, httpProbes } from "../k8s/pod";
+import { deployService } from "../k8s/service";
 import { daemonSetArgs } from "../k8s/workload";
 import { namespaceOf, serviceHost, topology } from "../topology";
 import { type CollectorConfig, internalTelemetry } from "./collector";
@@ -78,7 +79,7 @@ export function agentCollectorConfig(c: StackConfig): CollectorConfig {
  * Security level), reached by the services through a node-local Service (`internalTrafficPolicy: Local`), and RBAC to
  * read pods and namespaces for enrichment.
  */
-export function buildAgent(name: string, c: StackConfig, parent: pulumi.Resource): { endpoint: string } {
+export function deployAgent(name: string, c: StackConfig, parent: pulumi.Resource): { endpoint: string } {
   const namespace = namespaceOf(c, "otelAgent");
   const id = identityAt(agent.id, c.images.collector);
   const opts = { parent };
@@ -137,21 +138,20 @@ export function buildAgent(name: string, c: StackConfig, parent: pulumi.Resource
     { parent, dependsOn: [serviceAccount] },
   );
 
-  new k8s.core.v1.Service(
-    `${name}-agent-svc`,
+  // Each service's spans go to the agent on its own node: no cross-node hop and no hostPort.
+  deployService(
+    name,
     {
-      metadata: metadataFor(id, namespace),
-      spec: {
-        selector: selectorLabels(id),
-        // Each service's spans go to the agent on its own node: no cross-node hop and no hostPort.
-        internalTrafficPolicy: "Local",
-        ports: [
-          { name: "otlp-grpc", port: agent.ports.otlpGrpc, targetPort: agent.ports.otlpGrpc, protocol: "TCP", appProtocol: "grpc" },
-          { name: "otlp-http", port: agent.ports.otlpHttp, targetPort: agent.ports.otlpHttp, protocol: "TCP", appProtocol: "http" },
-        ],
-      },
+      kind: "clusterIP",
+      id,
+      namespace,
+      internalTrafficPolicy: "Local",
+      ports: [
+        { name: portName("otlpGrpc"), port: agent.ports.otlpGrpc, protocol: "TCP", appProtocol: "grpc" },
+        { name: portName("otlpHttp"), port: agent.ports.otlpHttp, protocol: "TCP", appProtocol: "http" },
+      ],
     },
-    opts,
+    { ...opts, aliases: [{ name: `${name}-agent-svc` }] },
   );
   return { endpoint: `${serviceHost(c, "otelAgent")}:${agent.ports.otlpGrpc}` };
 }

@@ -3,8 +3,9 @@ import * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "../../config";
 import { durationSeconds } from "../../config/common";
 import { documentsConfigMap } from "../k8s/documents";
-import { identityAt, labelsFor, metadataFor, selectorLabels } from "../k8s/labels";
+import { identityAt, labelsFor, metadataFor } from "../k8s/labels";
 import { goMemLimitEnv, httpProbes } from "../k8s/pod";
+import { deployService } from "../k8s/service";
 import { deploymentArgs, disruptionBudget } from "../k8s/workload";
 import { namespaceOf, serviceHost, topology } from "../topology";
 import { type CollectorConfig, internalTelemetry } from "./collector";
@@ -71,7 +72,7 @@ export function gatewayCollectorConfig(c: StackConfig): CollectorConfig {
  * The tail-sampling gateway: a Deployment (its state is only the in-flight traces) spread over nodes and zones, a
  * PodDisruptionBudget, and a headless Service whose DNS records are what the agents' load balancer hashes over.
  */
-export function buildGateway(name: string, c: StackConfig, parent: pulumi.Resource): void {
+export function deployGateway(name: string, c: StackConfig, parent: pulumi.Resource): void {
   const g = c.tracing.gateway;
   const namespace = namespaceOf(c, "otelGateway");
   const id = identityAt(gateway.id, c.images.collector);
@@ -115,19 +116,16 @@ export function buildGateway(name: string, c: StackConfig, parent: pulumi.Resour
     { parent, dependsOn: [serviceAccount] },
   );
 
-  new k8s.core.v1.Service(
-    `${name}-gateway-svc`,
+  // Only ready replicas enter the agents' hash ring.
+  deployService(
+    name,
     {
-      metadata: metadataFor(id, namespace),
-      spec: {
-        clusterIP: "None",
-        selector: selectorLabels(id),
-        // Only ready replicas enter the agents' hash ring: the default (publishNotReadyAddresses unset, which the API
-        // server stores as absent; writing false would rewrite the Service on every client-side apply).
-        ports: [{ name: "otlp-grpc", port: gateway.ports.otlpGrpc, targetPort: gateway.ports.otlpGrpc, protocol: "TCP", appProtocol: "grpc" }],
-      },
+      kind: "headless",
+      id,
+      namespace,
+      ports: [{ name: portName("otlpGrpc"), port: gateway.ports.otlpGrpc, protocol: "TCP", appProtocol: "grpc" }],
     },
-    opts,
+    { ...opts, aliases: [{ name: `${name}-gateway-svc` }] },
   );
 
   disruptionBudget(`${name}-gateway-pdb`, { id, namespace, replicas: g.replicas, maxUnavailable: g.maxUnavailable }, opts);

@@ -1,11 +1,13 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "../../config";
-import { serviceUrl } from "../topology";
-import { buildAgent } from "./agent";
-import { buildGateway } from "./gateway";
-import { buildJaeger } from "./jaeger";
-import { buildNetworkPolicies } from "./network";
-import { type OpenSearchStore, buildOpenSearch } from "./opensearch";
+import { deployNetworkPolicies } from "../k8s/network";
+import { protectsData } from "../k8s/protection";
+import { namespaceOf, serviceUrl } from "../topology";
+import { deployAgent } from "./agent";
+import { deployGateway } from "./gateway";
+import { deployJaeger } from "./jaeger";
+import { tracingPolicies } from "./network";
+import { type OpenSearchStore, deployOpenSearch } from "./opensearch";
 
 export interface TracingTierArgs {
   config: StackConfig;
@@ -25,11 +27,14 @@ export class TracingTier extends pulumi.ComponentResource {
     const c = args.config;
     const storage = c.tracing.jaeger.storage;
 
-    const store: OpenSearchStore | undefined = storage.kind === "opensearch" ? buildOpenSearch(name, c, storage, this) : undefined;
-    const agent = buildAgent(name, c, this);
-    buildGateway(name, c, this);
-    buildJaeger(name, { c, store, storageClassName: args.storageClassName }, this);
-    buildNetworkPolicies(name, c, this);
+    const store: OpenSearchStore | undefined =
+      storage.kind === "opensearch"
+        ? deployOpenSearch(name, { store: storage, cluster: c.cluster, namespace: namespaceOf(c, "jaegerCollector"), protect: protectsData(c) }, this)
+        : undefined;
+    const agent = deployAgent(name, c, this);
+    deployGateway(name, c, this);
+    deployJaeger(name, { c, store, storageClassName: args.storageClassName }, this);
+    deployNetworkPolicies(name, tracingPolicies(c), this);
 
     this.outputs = {
       otlpAgentEndpoint: agent.endpoint,

@@ -5,14 +5,15 @@ import { durationSeconds } from "../../config/common";
 import type { JaegerStorage, OpenSearchStorage } from "../../config/tracing";
 import { documentsConfigMap } from "../k8s/documents";
 import { authAnnotations, tlsIngress } from "../k8s/ingress";
-import { type AppIdentity, identityAt, labelsFor, metadataFor, selectorLabels } from "../k8s/labels";
+import { type AppIdentity, identityAt, labelsFor, metadataFor } from "../k8s/labels";
 import { type ContainerArgs, goMemLimitEnv, httpProbes, scratchVolume } from "../k8s/pod";
 import { dataProtection } from "../k8s/protection";
+import { type HeadlessService, deployService, serviceName } from "../k8s/service";
 import { deploymentArgs, disruptionBudget, statefulSetArgs } from "../k8s/workload";
 import { namespaceOf, serviceHost, serviceUrl, topology } from "../topology";
 import { portName } from "./agent";
 import { type CollectorConfig, internalTelemetry } from "./collector";
-import { buildIndexCleaner } from "./index-cleaner";
+import { deployIndexCleaner } from "./index-cleaner";
 import { signedOpenSearchUrl, sigv4ProxySidecar } from "./sigv4-proxy";
 import { type OpenSearchStore, jaegerServiceAccount } from "./opensearch";
 
@@ -198,7 +199,7 @@ function jaegerContainer(
  * replicated; the query's TLS Ingress behind the configured authentication; and with OpenSearch the daily index
  * cleaner that enforces retention.
  */
-export function buildJaeger(name: string, { c, store, storageClassName }: JaegerArgs, parent: pulumi.Resource): void {
+export function deployJaeger(name: string, { c, store, storageClassName }: JaegerArgs, parent: pulumi.Resource): void {
   const j = c.tracing.jaeger;
   const namespace = namespaceOf(c, "jaegerCollector");
   const collectorId = identityAt(collector.id, c.images.jaeger);
@@ -216,11 +217,12 @@ export function buildJaeger(name: string, { c, store, storageClassName }: Jaeger
     },
     opts,
   );
+  const sigv4Proxy = store ? sigv4ProxySidecar({ image: c.images.sigv4Proxy, region: c.cluster.region, endpoint: store.endpoint }) : undefined;
   // IRSA's web identity token is a projected volume the EKS webhook adds; Jaeger never calls the Kubernetes API.
   const pod = {
     serviceAccountName: jaegerServiceAccount,
     needsApiToken: false,
-    ...(store ? { initContainers: [sigv4ProxySidecar(c, store.endpoint)] } : {}),
+    ...(sigv4Proxy ? { initContainers: [sigv4Proxy] } : {}),
   };
 
   const collectorDocs = documentsConfigMap(
@@ -253,12 +255,25 @@ export function buildJaeger(name: string, { c, store, storageClassName }: Jaeger
     },
   });
 
+  // Headless: the gateways balance their gRPC streams over every collector pod.
+  const collectorService: HeadlessService = {
+    kind: "headless",
+    id: collectorId,
+    namespace,
+    ports: [
+      { name: portName("otlpGrpc"), port: collector.ports.otlpGrpc, protocol: "TCP", appProtocol: "grpc" },
+      ...(j.storage.kind === "badger"
+        ? [{ name: portName("remoteStorage"), port: remoteStoragePort, protocol: "TCP" as const, appProtocol: "grpc" }]
+        : []),
+    ],
+  };
+
   if (j.storage.kind === "badger") {
     new k8s.apps.v1.StatefulSet(
       `${name}-jaeger-collector`,
       statefulSetArgs({
         ...collectorWorkload([{ name: "badger", mountPath: "/badger" }]),
-        serviceName: collector.id.instance,
+        serviceName: serviceName(collectorService),
         claims: [{ name: "badger", size: j.storage.storage, storageClassName }],
       }),
       { ...dataProtection(c, parent), dependsOn: [serviceAccount] },
@@ -276,24 +291,7 @@ export function buildJaeger(name: string, { c, store, storageClassName }: Jaeger
     );
   }
 
-  new k8s.core.v1.Service(
-    `${name}-jaeger-collector-svc`,
-    {
-      metadata: metadataFor(collectorId, namespace),
-      spec: {
-        // Headless: the gateways balance their gRPC streams over every collector pod.
-        clusterIP: "None",
-        selector: selectorLabels(collectorId),
-        ports: [
-          { name: "otlp-grpc", port: collector.ports.otlpGrpc, targetPort: collector.ports.otlpGrpc, protocol: "TCP", appProtocol: "grpc" },
-          ...(j.storage.kind === "badger"
-            ? [{ name: "remote-storage", port: remoteStoragePort, targetPort: remoteStoragePort, protocol: "TCP", appProtocol: "grpc" }]
-            : []),
-        ],
-      },
-    },
-    opts,
-  );
+  deployService(name, collectorService, { ...opts, aliases: [{ name: `${name}-jaeger-collector-svc` }] });
 
   new k8s.apps.v1.Deployment(
     `${name}-jaeger-query`,
@@ -317,19 +315,18 @@ export function buildJaeger(name: string, { c, store, storageClassName }: Jaeger
     opts,
   );
 
-  new k8s.core.v1.Service(
-    `${name}-jaeger-query-svc`,
+  deployService(
+    name,
     {
-      metadata: metadataFor(queryId, namespace),
-      spec: {
-        selector: selectorLabels(queryId),
-        ports: [
-          { name: "http", port: query.ports.http, targetPort: query.ports.http, protocol: "TCP", appProtocol: "http" },
-          { name: "grpc", port: query.ports.grpc, targetPort: query.ports.grpc, protocol: "TCP", appProtocol: "grpc" },
-        ],
-      },
+      kind: "clusterIP",
+      id: queryId,
+      namespace,
+      ports: [
+        { name: portName("http"), port: query.ports.http, protocol: "TCP", appProtocol: "http" },
+        { name: portName("grpc"), port: query.ports.grpc, protocol: "TCP", appProtocol: "grpc" },
+      ],
     },
-    opts,
+    { ...opts, aliases: [{ name: `${name}-jaeger-query-svc` }] },
   );
 
   tlsIngress(
@@ -346,7 +343,7 @@ export function buildJaeger(name: string, { c, store, storageClassName }: Jaeger
     opts,
   );
 
-  if (j.storage.kind === "opensearch" && store) {
-    buildIndexCleaner(name, c, j.storage, store, namespace, parent);
+  if (j.storage.kind === "opensearch" && sigv4Proxy) {
+    deployIndexCleaner(name, { image: c.images.indexCleaner, indices: j.storage.indices, sigv4Proxy, namespace }, parent);
   }
 }

@@ -1,18 +1,18 @@
-import * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "../../config";
 import { selectorLabels } from "../k8s/labels";
-import { type Flow, allowFlows, cidrs, podsIn, podsInNamespacesLabelled, tcp } from "../k8s/network";
+import {
+  type Flow,
+  type PolicySpec,
+  cidrs,
+  ingressControllerPods,
+  podsInNamespacesLabelled,
+  tcp,
+  workloadPods as pods,
+  workloadPolicy,
+} from "../k8s/network";
 import { namespaceOf, topology } from "../topology";
 import { indexCleanerId } from "./index-cleaner";
 import { remoteStoragePort } from "./jaeger";
-
-/** One NetworkPolicy of the tier: which pods, and exactly which flows in and out. */
-export interface TierPolicy {
-  name: string;
-  podSelector: Record<string, string>;
-  ingress: Flow[];
-  egress: Flow[];
-}
 
 /**
  * Every flow the tracing tier needs and nothing more, on top of the namespace's default deny and DNS egress:
@@ -21,11 +21,10 @@ export interface TierPolicy {
  * gateway -> Prometheus (spanmetrics over OTLP), query -> Prometheus (Monitor tab), and Prometheus -> every metrics
  * port.
  */
-export function tracingPolicies(c: StackConfig): TierPolicy[] {
-  const pods = (w: keyof typeof topology) => podsIn(namespaceOf(c, w), selectorLabels(topology[w].id));
+export function tracingPolicies(c: StackConfig): PolicySpec[] {
   const scrape = (w: "otelAgent" | "otelGateway" | "jaegerCollector" | "jaegerQuery"): Flow => {
     const e = topology[w];
-    return { peers: [pods("prometheus")], ports: tcp((e.ports as Record<string, number>)[e.metricsPort]) };
+    return { peers: [pods(c, "prometheus")], ports: tcp((e.ports as Record<string, number>)[e.metricsPort]) };
   };
   const openSearch = c.tracing.jaeger.storage.kind === "opensearch";
   // OpenSearch, and STS for the IRSA token exchange, answer on 443 at the configured AWS endpoints.
@@ -35,69 +34,51 @@ export function tracingPolicies(c: StackConfig): TierPolicy[] {
   const collector = topology.jaegerCollector;
   const query = topology.jaegerQuery;
 
-  const policies: TierPolicy[] = [
-    {
-      name: agent.id.instance,
-      podSelector: selectorLabels(agent.id),
+  const policies: PolicySpec[] = [
+    workloadPolicy(c, "otelAgent", {
       ingress: [
         { peers: [podsInNamespacesLabelled(c.network.serviceNamespaceLabels)], ports: tcp(agent.ports.otlpGrpc, agent.ports.otlpHttp) },
         scrape("otelAgent"),
       ],
       egress: [
-        { peers: [pods("otelGateway")], ports: tcp(gateway.ports.otlpGrpc) },
+        { peers: [pods(c, "otelGateway")], ports: tcp(gateway.ports.otlpGrpc) },
         { peers: cidrs(c.network.apiServerCidrs), ports: tcp(443) },
       ],
-    },
-    {
-      name: gateway.id.instance,
-      podSelector: selectorLabels(gateway.id),
-      ingress: [{ peers: [pods("otelAgent")], ports: tcp(gateway.ports.otlpGrpc) }, scrape("otelGateway")],
+    }),
+    workloadPolicy(c, "otelGateway", {
+      ingress: [{ peers: [pods(c, "otelAgent")], ports: tcp(gateway.ports.otlpGrpc) }, scrape("otelGateway")],
       egress: [
-        { peers: [pods("jaegerCollector")], ports: tcp(collector.ports.otlpGrpc) },
+        { peers: [pods(c, "jaegerCollector")], ports: tcp(collector.ports.otlpGrpc) },
         // spanmetrics, pushed over OTLP/HTTP to each Prometheus replica.
-        { peers: [pods("prometheus")], ports: tcp(topology.prometheus.ports.http) },
+        { peers: [pods(c, "prometheus")], ports: tcp(topology.prometheus.ports.http) },
       ],
-    },
-    {
-      name: collector.id.instance,
-      podSelector: selectorLabels(collector.id),
+    }),
+    workloadPolicy(c, "jaegerCollector", {
       ingress: [
-        { peers: [pods("otelGateway")], ports: tcp(collector.ports.otlpGrpc) },
-        ...(openSearch ? [] : [{ peers: [pods("jaegerQuery")], ports: tcp(remoteStoragePort) }]),
+        { peers: [pods(c, "otelGateway")], ports: tcp(collector.ports.otlpGrpc) },
+        ...(openSearch ? [] : [{ peers: [pods(c, "jaegerQuery")], ports: tcp(remoteStoragePort) }]),
         scrape("jaegerCollector"),
       ],
       egress: openSearch ? [aws] : [],
-    },
-    {
-      name: query.id.instance,
-      podSelector: selectorLabels(query.id),
-      ingress: [
-        {
-          peers: [podsIn(c.network.ingressController.namespace, c.network.ingressController.podLabels), pods("grafana")],
-          ports: tcp(query.ports.http),
-        },
-        scrape("jaegerQuery"),
-      ],
+    }),
+    workloadPolicy(c, "jaegerQuery", {
+      ingress: [{ peers: [ingressControllerPods(c), pods(c, "grafana")], ports: tcp(query.ports.http) }, scrape("jaegerQuery")],
       egress: [
-        ...(openSearch ? [aws] : [{ peers: [pods("jaegerCollector")], ports: tcp(remoteStoragePort) }]),
+        ...(openSearch ? [aws] : [{ peers: [pods(c, "jaegerCollector")], ports: tcp(remoteStoragePort) }]),
         // The Monitor tab's RED metrics (spanmetrics) from Prometheus.
-        { peers: [pods("prometheus")], ports: tcp(topology.prometheus.ports.http) },
+        { peers: [pods(c, "prometheus")], ports: tcp(topology.prometheus.ports.http) },
       ],
-    },
+    }),
   ];
   if (openSearch) {
-    policies.push({ name: indexCleanerId.instance, podSelector: selectorLabels(indexCleanerId), ingress: [], egress: [aws] });
+    // The index cleaner is no topology workload (nothing connects to it); it runs beside Jaeger.
+    policies.push({
+      name: indexCleanerId.instance,
+      namespace: namespaceOf(c, "jaegerCollector"),
+      podSelector: selectorLabels(indexCleanerId),
+      ingress: [],
+      egress: [aws],
+    });
   }
   return policies;
-}
-
-/** The tier's NetworkPolicies, one per workload, in the tracing namespace. */
-export function buildNetworkPolicies(name: string, c: StackConfig, parent: pulumi.Resource): void {
-  for (const p of tracingPolicies(c)) {
-    allowFlows(
-      `${name}-netpol-${p.name}`,
-      { name: p.name, namespace: c.namespaces.tracing, podSelector: p.podSelector, ingress: p.ingress, egress: p.egress },
-      { parent },
-    );
-  }
 }

@@ -9,8 +9,8 @@ import { SecurityGroup } from "@pulumi/aws/ec2/securityGroup";
 import { SecurityGroupIngressRule } from "@pulumi/aws/vpc/securityGroupIngressRule";
 import type { StackConfig } from "../../config";
 import { irsaTrustPolicy } from "../aws/iam";
+import { protectionOptions } from "../k8s/protection";
 import type { OpenSearchStorage } from "../../config/tracing";
-import { dataProtection } from "../k8s/protection";
 
 /** The one ServiceAccount (tracing namespace) whose pods may read and write the trace domain. */
 export const jaegerServiceAccount = "jaeger";
@@ -45,16 +45,26 @@ export interface OpenSearchStore {
   roleArn: pulumi.Output<string>;
 }
 
+export interface OpenSearchArgs {
+  store: OpenSearchStorage;
+  /** The cluster's OIDC provider, which the Jaeger role trusts (IRSA). */
+  cluster: Pick<StackConfig["cluster"], "oidcProviderArn" | "oidcProviderUrl">;
+  /** Where the Jaeger ServiceAccount lives. */
+  namespace: string;
+  /** Protect the domain and its key from deletion and replacement (see `protectsData`). */
+  protect: boolean;
+}
+
 /**
  * The trace store of prod: an Amazon OpenSearch Service domain in the cluster's VPC, spread over two or three zones with
  * zone awareness, encrypted at rest with its own rotating KMS key and node to node, HTTPS only with TLS 1.2+, reachable
  * on 443 from the configured client CIDRs only, and open to exactly one IAM principal: the IRSA role of the Jaeger
  * ServiceAccount (fine-grained access control maps that role as the master user; no internal users, no anonymous access).
  */
-export function buildOpenSearch(name: string, c: StackConfig, store: OpenSearchStorage, parent: pulumi.Resource): OpenSearchStore {
-  const protect = dataProtection(c, parent);
+export function deployOpenSearch(name: string, { store, cluster, namespace, protect }: OpenSearchArgs, parent: pulumi.Resource): OpenSearchStore {
+  const keep = protectionOptions(protect, parent);
   const tags = { "observability.sigma.dev/tier": "tracing" };
-  const { oidcProviderArn, oidcProviderUrl } = c.cluster;
+  const { oidcProviderArn, oidcProviderUrl } = cluster;
   if (!oidcProviderArn || !oidcProviderUrl) {
     throw new Error("cluster.oidcProviderArn and cluster.oidcProviderUrl are required for the OpenSearch trace store (IRSA)");
   }
@@ -67,7 +77,7 @@ export function buildOpenSearch(name: string, c: StackConfig, store: OpenSearchS
       deletionWindowInDays: 30,
       tags,
     },
-    protect,
+    keep,
   );
   new Alias(`${name}-os-key-alias`, { name: `alias/${store.domainName}`, targetKeyId: key.keyId }, { parent });
 
@@ -90,7 +100,6 @@ export function buildOpenSearch(name: string, c: StackConfig, store: OpenSearchS
     );
   });
 
-  const namespace = c.namespaces.tracing;
   const role = new Role(
     `${name}-jaeger-role`,
     {
@@ -129,7 +138,7 @@ export function buildOpenSearch(name: string, c: StackConfig, store: OpenSearchS
       softwareUpdateOptions: { autoSoftwareUpdateEnabled: true },
       tags,
     },
-    protect,
+    keep,
   );
 
   new DomainPolicy(

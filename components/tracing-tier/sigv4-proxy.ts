@@ -1,5 +1,4 @@
 import * as pulumi from "@pulumi/pulumi";
-import type { StackConfig } from "../../config";
 import { type ContainerArgs, tcpProbes } from "../k8s/pod";
 
 /** Where the SigV4 proxy listens inside a pod; only containers of the same pod reach it (no ingress allows the port). */
@@ -15,13 +14,13 @@ export const signedOpenSearchUrl = `http://127.0.0.1:${sigv4ProxyPort}`;
  * talk to it on localhost. Jaeger's own `sigv4auth` extension (2.13) signs every request body as if it were empty, so
  * OpenSearch refuses each write and template with a signature mismatch; the proxy signs the real body.
  */
-export function sigv4ProxySidecar(c: StackConfig, endpoint: pulumi.Input<string>): ContainerArgs {
+export function sigv4ProxySidecar({ image, region, endpoint }: { image: string; region: string; endpoint: pulumi.Input<string> }): ContainerArgs {
   return {
     name: "sigv4-proxy",
-    image: c.images.sigv4Proxy,
+    image,
     // Kubernetes expands $(VAR) in args from the container's env, so the domain endpoint (known only after the domain
     // exists) reaches the flag without a shell.
-    args: ["--name", "es", "--region", c.cluster.region, "--host", `$(${proxyHostEnv})`, "--port", `:${sigv4ProxyPort}`],
+    args: ["--name", "es", "--region", region, "--host", `$(${proxyHostEnv})`, "--port", `:${sigv4ProxyPort}`],
     env: [{ name: proxyHostEnv, value: endpoint }],
     ports: [{ name: "sigv4-proxy", containerPort: sigv4ProxyPort }],
     resources: { requests: { cpu: "50m", memory: "64Mi" }, limits: { memory: "128Mi" } },

@@ -1,5 +1,5 @@
 import type { StackConfig } from "../../config";
-import { headlessName } from "../monitoring-core/services";
+import { peerServiceName } from "../k8s/labels";
 import { namespaceOf, topology } from "../topology";
 import { extractedMetadata } from "./agent";
 import type { ComponentMap, Pipeline } from "./collector";
@@ -64,7 +64,7 @@ export function prometheusOtlpEndpoints(c: StackConfig): string[] {
   const namespace = namespaceOf(c, "prometheus");
   return Array.from(
     { length: c.monitoring.prometheus.replicas },
-    (_, i) => `http://${p.id.instance}-${i}.${headlessName(p.id)}.${namespace}.svc.cluster.local:${p.ports.http}/api/v1/otlp/v1/metrics`,
+    (_, i) => `http://${p.id.instance}-${i}.${peerServiceName(p.id)}.${namespace}.svc.cluster.local:${p.ports.http}/api/v1/otlp/v1/metrics`,
   );
 }
 
