@@ -34,19 +34,22 @@ export function endpointsOf(components: Readonly<Record<string, { endpoints: Rea
  */
 export const topology = endpointsOf(stackComponents) as Readonly<Record<Workload, Endpoint>>;
 
+/** The namespace of each tier, as the stack config names them: all the topology helpers need of a stack. */
+export type Namespaces = Readonly<StackConfig["namespaces"]>;
+
 /** The namespace a workload runs in, for this stack. */
-export function namespaceOf(c: StackConfig, w: Workload): string {
-  return c.namespaces[topology[w].namespace];
+export function namespaceOf(namespaces: Namespaces, w: Workload): string {
+  return namespaces[topology[w].namespace];
 }
 
 /** The in-cluster URL of a workload's Service (`http://<instance>.<namespace>.svc.cluster.local:<port>`). */
-export function serviceUrl(c: StackConfig, w: Workload, port: string, scheme = "http"): string {
+export function serviceUrl(namespaces: Namespaces, w: Workload, port: string, scheme = "http"): string {
   const e: Endpoint = topology[w];
   if (!(port in e.ports)) throw new Error(`${w} has no port "${port}"; it has ${Object.keys(e.ports).join(", ")}`);
-  return `${scheme}://${serviceHost(c, w)}:${e.ports[port]}`;
+  return `${scheme}://${serviceHost(namespaces, w)}:${e.ports[port]}`;
 }
 
 /** The in-cluster DNS name of a workload's Service. */
-export function serviceHost(c: StackConfig, w: Workload): string {
-  return `${topology[w].id.instance}.${namespaceOf(c, w)}.svc.cluster.local`;
+export function serviceHost(namespaces: Namespaces, w: Workload): string {
+  return `${topology[w].id.instance}.${namespaceOf(namespaces, w)}.svc.cluster.local`;
 }

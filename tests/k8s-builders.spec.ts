@@ -302,18 +302,18 @@ describe("NetworkPolicy model", () => {
 
   it("names a workload's pods by its namespace's immutable name label and its selector labels", () => {
     for (const w of Object.keys(topology) as Workload[]) {
-      assert.deepStrictEqual(workloadPods(c, w), {
-        namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": namespaceOf(c, w) } },
+      assert.deepStrictEqual(workloadPods(c.namespaces, w), {
+        namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": namespaceOf(c.namespaces, w) } },
         podSelector: { matchLabels: selectorLabels(topology[w].id) },
       });
     }
   });
 
   it("gives a workload's policy its instance name and namespace and selects its pods", () => {
-    const flows = { ingress: [{ peers: [workloadPods(c, "grafana")], ports: [{ protocol: "TCP", port: 9090 }] }], egress: [] };
-    assert.deepStrictEqual(workloadPolicy(c, "prometheus", flows), {
+    const flows = { ingress: [{ peers: [workloadPods(c.namespaces, "grafana")], ports: [{ protocol: "TCP", port: 9090 }] }], egress: [] };
+    assert.deepStrictEqual(workloadPolicy(c.namespaces, "prometheus", flows), {
       name: topology.prometheus.id.instance,
-      namespace: namespaceOf(c, "prometheus"),
+      namespace: namespaceOf(c.namespaces, "prometheus"),
       podSelector: selectorLabels(topology.prometheus.id),
       ...flows,
     });

@@ -135,7 +135,7 @@ for (const stack of ["staging", "prod"] as const) {
           job.kubernetes_sd_configs,
           workloads.map((w) => ({
             role: "pod",
-            namespaces: { names: [namespaceOf(c, w)] },
+            namespaces: { names: [namespaceOf(c.namespaces, w)] },
             selectors: [{ role: "pod", label: Object.entries(selectorLabels(topology[w].id)).map(([k, v]) => `${k}=${v}`).join(",") }],
           })),
           key,

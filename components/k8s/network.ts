@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "../../config";
-import { namespaceOf, topology, type Workload } from "../topology";
+import { namespaceOf, topology, type Namespaces, type Workload } from "../topology";
 import { childName, objectName, selectorLabels } from "./labels";
 
 type Peer = k8s.types.input.networking.v1.NetworkPolicyPeer;
@@ -21,8 +21,8 @@ export function podsIn(namespace: string, podLabels: Record<string, string> = {}
 }
 
 /** The pods of one of the stack's workloads, wherever its namespace is: the one peer every tier names workloads by. */
-export function workloadPods(c: StackConfig, w: Workload): Peer {
-  return podsIn(namespaceOf(c, w), selectorLabels(topology[w].id));
+export function workloadPods(namespaces: Namespaces, w: Workload): Peer {
+  return podsIn(namespaceOf(namespaces, w), selectorLabels(topology[w].id));
 }
 
 /** The ingress controller's pods: the only way in from outside the cluster. */
@@ -100,9 +100,9 @@ export interface PolicySpec {
 }
 
 /** The policy of one of the stack's workloads: named after its instance, in its namespace, selecting its pods. */
-export function workloadPolicy(c: StackConfig, w: Workload, flows: Pick<PolicySpec, "ingress" | "egress">): PolicySpec {
+export function workloadPolicy(namespaces: Namespaces, w: Workload, flows: Pick<PolicySpec, "ingress" | "egress">): PolicySpec {
   const id = topology[w].id;
-  return { name: id.instance, namespace: namespaceOf(c, w), podSelector: selectorLabels(id), ...flows };
+  return { name: id.instance, namespace: namespaceOf(namespaces, w), podSelector: selectorLabels(id), ...flows };
 }
 
 /**

@@ -100,7 +100,7 @@ export function logAgentConfig(c: StackConfig): Record<string, unknown> {
     exporters: {
       "otlp_http/loki": {
         // The exporter appends /v1/logs: Loki's OTLP endpoint is /otlp/v1/logs.
-        endpoint: `${serviceUrl(c, "loki", "http")}/otlp`,
+        endpoint: `${serviceUrl(c.namespaces, "loki", "http")}/otlp`,
         sending_queue: { enabled: true, storage: "file_storage" },
         retry_on_failure: { enabled: true, max_elapsed_time: "0s" },
       },

@@ -42,8 +42,8 @@ export class LoggingTier extends pulumi.ComponentResource {
     deployNetworkPolicies(name, loggingPolicies(c), this);
 
     this.outputs = {
-      lokiUrl: serviceUrl(c, "loki", "http"),
-      lokiOtlpEndpoint: `${serviceUrl(c, "loki", "http")}/otlp/v1/logs`,
+      lokiUrl: serviceUrl(c.namespaces, "loki", "http"),
+      lokiOtlpEndpoint: `${serviceUrl(c.namespaces, "loki", "http")}/otlp/v1/logs`,
       lokiStore: lokiStore(c).kind,
     };
     this.registerOutputs(this.outputs);

@@ -45,7 +45,7 @@ function memcachedCache(c: StackConfig, which: "chunksCache" | "resultsCache") {
     memcached: { expiration: ttl, batch_size: 256, parallelism: 10 },
     memcached_client: {
       // One SRV lookup per update interval gives every memcached pod; consistent hashing spreads keys over them.
-      addresses: `dnssrvnoa+_client._tcp.${serviceHost(c, which)}`,
+      addresses: `dnssrvnoa+_client._tcp.${serviceHost(c.namespaces, which)}`,
       consistent_hash: true,
       timeout: "500ms",
       max_item_size: l.caches.maxItemMiB * 2 ** 20,

@@ -3,7 +3,7 @@ import { type Flow, type PolicySpec, cidrs, tcp, workloadPods as pods, workloadP
 import { topology } from "../topology";
 import { lokiStore } from "./loki-config";
 
-const prometheusScrapes = (c: StackConfig, port: number): Flow => ({ peers: [pods(c, "prometheus")], ports: tcp(port) });
+const prometheusScrapes = (c: StackConfig, port: number): Flow => ({ peers: [pods(c.namespaces, "prometheus")], ports: tcp(port) });
 
 /**
  * Every flow of the logging tier, on both ends where both are ours: agent -> Loki (OTLP/HTTP), Loki <-> Loki
@@ -12,29 +12,29 @@ const prometheusScrapes = (c: StackConfig, port: number): Flow => ({ peers: [pod
  */
 export function loggingPolicies(c: StackConfig): PolicySpec[] {
   const loki = topology.loki.ports;
-  const lokiPeers = [pods(c, "loki")];
+  const lokiPeers = [pods(c.namespaces, "loki")];
   const cache = (role: "chunksCache" | "resultsCache"): PolicySpec =>
-    workloadPolicy(c, role, {
+    workloadPolicy(c.namespaces, role, {
       ingress: [{ peers: lokiPeers, ports: tcp(topology[role].ports.client) }, prometheusScrapes(c, topology[role].ports.metrics)],
       egress: [],
     });
   return [
-    workloadPolicy(c, "loki", {
+    workloadPolicy(c.namespaces, "loki", {
       ingress: [
         { peers: lokiPeers, ports: tcp(loki.http, loki.grpc, loki.memberlist) },
-        { peers: [pods(c, "logAgent")], ports: tcp(loki.http) },
-        { peers: [pods(c, "grafana")], ports: tcp(loki.http) },
+        { peers: [pods(c.namespaces, "logAgent")], ports: tcp(loki.http) },
+        { peers: [pods(c.namespaces, "grafana")], ports: tcp(loki.http) },
         prometheusScrapes(c, loki[topology.loki.metricsPort]),
       ],
       egress: [
         { peers: lokiPeers, ports: tcp(loki.http, loki.grpc, loki.memberlist) },
-        { peers: [pods(c, "chunksCache"), pods(c, "resultsCache")], ports: tcp(topology.chunksCache.ports.client) },
+        { peers: [pods(c.namespaces, "chunksCache"), pods(c.namespaces, "resultsCache")], ports: tcp(topology.chunksCache.ports.client) },
         ...(lokiStore(c).kind === "s3" ? [{ peers: cidrs(c.network.awsEgressCidrs), ports: tcp(443) }] : []),
       ],
     }),
     cache("chunksCache"),
     cache("resultsCache"),
-    workloadPolicy(c, "logAgent", {
+    workloadPolicy(c.namespaces, "logAgent", {
       ingress: [prometheusScrapes(c, topology.logAgent.ports.metrics)],
       egress: [
         { peers: lokiPeers, ports: tcp(loki.http) },

@@ -147,7 +147,7 @@ export function componentScrapeConfig(c: StackConfig, key: ComponentKey): Scrape
     scheme: "http",
     kubernetes_sd_configs: workloads.map((w) => ({
       role: "pod",
-      namespaces: { names: [namespaceOf(c, w)] },
+      namespaces: { names: [namespaceOf(c.namespaces, w)] },
       selectors: [{ role: "pod", label: labelSelector(selectorLabels(topology[w].id)) }],
     })),
     relabel_configs: [
@@ -229,7 +229,7 @@ export function buildPrometheusConfig(c: StackConfig): PrometheusConfig {
           kubernetes_sd_configs: [
             {
               role: "pod",
-              namespaces: { names: [namespaceOf(c, "alertmanager")] },
+              namespaces: { names: [namespaceOf(c.namespaces, "alertmanager")] },
               selectors: [{ role: "pod", label: labelSelector(selectorLabels(am.id)) }],
             },
           ],

@@ -105,8 +105,8 @@ function deployLokiRole({ name, config: c, archive: a, parent }: ArchiveScope, b
     `${name}-loki-role`,
     {
       name: `${c.cluster.name}-loki`,
-      description: `Loki (${namespaceOf(c, "loki")}/${lokiServiceAccountName}) reads and writes s3://${a.bucketName}`,
-      assumeRolePolicy: pulumi.jsonStringify(irsaTrustPolicy(oidcProviderArn, oidcProviderUrl, namespaceOf(c, "loki"), lokiServiceAccountName)),
+      description: `Loki (${namespaceOf(c.namespaces, "loki")}/${lokiServiceAccountName}) reads and writes s3://${a.bucketName}`,
+      assumeRolePolicy: pulumi.jsonStringify(irsaTrustPolicy(oidcProviderArn, oidcProviderUrl, namespaceOf(c.namespaces, "loki"), lokiServiceAccountName)),
       maxSessionDuration: 3600,
     },
     { parent },

@@ -60,7 +60,7 @@ export function agentCollectorConfig(c: StackConfig): CollectorConfig {
         routing_key: "traceID",
         protocol: { otlp: { timeout: "5s", tls: { insecure: true } } },
         resolver: {
-          dns: { hostname: serviceHost(c, "otelGateway"), port: String(gateway.ports.otlpGrpc), interval: "5s", timeout: "1s" },
+          dns: { hostname: serviceHost(c.namespaces, "otelGateway"), port: String(gateway.ports.otlpGrpc), interval: "5s", timeout: "1s" },
         },
       },
     },
@@ -80,7 +80,7 @@ export function agentCollectorConfig(c: StackConfig): CollectorConfig {
  * read pods and namespaces for enrichment.
  */
 export function deployAgent(name: string, c: StackConfig, parent: pulumi.Resource): { endpoint: string } {
-  const namespace = namespaceOf(c, "otelAgent");
+  const namespace = namespaceOf(c.namespaces, "otelAgent");
   const id = identityAt(agent.id, c.images.collector);
   const opts = { parent };
 
@@ -153,7 +153,7 @@ export function deployAgent(name: string, c: StackConfig, parent: pulumi.Resourc
     },
     { ...opts, aliases: [{ name: `${name}-agent-svc` }] },
   );
-  return { endpoint: `${serviceHost(c, "otelAgent")}:${agent.ports.otlpGrpc}` };
+  return { endpoint: `${serviceHost(c.namespaces, "otelAgent")}:${agent.ports.otlpGrpc}` };
 }
 
 /** A container port name (IANA_SVC_NAME: lowercase, at most 15 characters) from a topology port key. */

@@ -50,7 +50,7 @@ export function gatewayCollectorConfig(c: StackConfig): CollectorConfig {
     exporters: {
       ...red.exporters,
       "otlp_grpc/jaeger": {
-        endpoint: `dns:///${serviceHost(c, "jaegerCollector")}:${topology.jaegerCollector.ports.otlpGrpc}`,
+        endpoint: `dns:///${serviceHost(c.namespaces, "jaegerCollector")}:${topology.jaegerCollector.ports.otlpGrpc}`,
         balancer_name: "round_robin",
         tls: { insecure: true },
         sending_queue: { enabled: true, num_consumers: 4, queue_size: 5000 },
@@ -74,7 +74,7 @@ export function gatewayCollectorConfig(c: StackConfig): CollectorConfig {
  */
 export function deployGateway(name: string, c: StackConfig, parent: pulumi.Resource): void {
   const g = c.tracing.gateway;
-  const namespace = namespaceOf(c, "otelGateway");
+  const namespace = namespaceOf(c.namespaces, "otelGateway");
   const id = identityAt(gateway.id, c.images.collector);
   const opts = { parent };
 

@@ -29,7 +29,7 @@ export class TracingTier extends pulumi.ComponentResource {
 
     const store: OpenSearchStore | undefined =
       storage.kind === "opensearch"
-        ? deployOpenSearch(name, { store: storage, cluster: c.cluster, namespace: namespaceOf(c, "jaegerCollector"), protect: protectsData(c) }, this)
+        ? deployOpenSearch(name, { store: storage, cluster: c.cluster, namespace: namespaceOf(c.namespaces, "jaegerCollector"), protect: protectsData(c) }, this)
         : undefined;
     const agent = deployAgent(name, c, this);
     deployGateway(name, c, this);
@@ -38,7 +38,7 @@ export class TracingTier extends pulumi.ComponentResource {
 
     this.outputs = {
       otlpAgentEndpoint: agent.endpoint,
-      jaegerQueryUrl: serviceUrl(c, "jaegerQuery", "http"),
+      jaegerQueryUrl: serviceUrl(c.namespaces, "jaegerQuery", "http"),
       jaegerUiUrl: `https://${c.ingress.hosts.jaeger}`,
       traceStorage: storage.kind,
       ...(store ? { traceStoreEndpoint: store.endpoint, traceStoreDomainArn: store.domainArn, jaegerRoleArn: store.roleArn } : {}),

@@ -38,7 +38,7 @@ export const metricsBackend = "spanmetrics";
 export function spanMetricsBackend(c: StackConfig) {
   return {
     prometheus: {
-      endpoint: serviceUrl(c, "prometheus", "http"),
+      endpoint: serviceUrl(c.namespaces, "prometheus", "http"),
       metric_namespace: "traces_span_metrics",
       latency_unit: "ms",
       normalize_calls: true,
@@ -101,7 +101,7 @@ function storageExtensions(c: StackConfig, storage: JaegerStorage, role: "collec
   }
   return {
     jaeger_storage: {
-      backends: { [backend]: { grpc: { endpoint: `${serviceHost(c, "jaegerCollector")}:${remoteStoragePort}`, tls: { insecure: true } } } },
+      backends: { [backend]: { grpc: { endpoint: `${serviceHost(c.namespaces, "jaegerCollector")}:${remoteStoragePort}`, tls: { insecure: true } } } },
     },
   };
 }
@@ -201,7 +201,7 @@ function jaegerContainer(
  */
 export function deployJaeger(name: string, { c, store, storageClassName }: JaegerArgs, parent: pulumi.Resource): void {
   const j = c.tracing.jaeger;
-  const namespace = namespaceOf(c, "jaegerCollector");
+  const namespace = namespaceOf(c.namespaces, "jaegerCollector");
   const collectorId = identityAt(collector.id, c.images.jaeger);
   const queryId = identityAt(query.id, c.images.jaeger);
   const opts = { parent };

@@ -24,7 +24,7 @@ import { remoteStoragePort } from "./jaeger";
 export function tracingPolicies(c: StackConfig): PolicySpec[] {
   const scrape = (w: "otelAgent" | "otelGateway" | "jaegerCollector" | "jaegerQuery"): Flow => {
     const e = topology[w];
-    return { peers: [pods(c, "prometheus")], ports: tcp((e.ports as Record<string, number>)[e.metricsPort]) };
+    return { peers: [pods(c.namespaces, "prometheus")], ports: tcp((e.ports as Record<string, number>)[e.metricsPort]) };
   };
   const openSearch = c.tracing.jaeger.storage.kind === "opensearch";
   // OpenSearch, and STS for the IRSA token exchange, answer on 443 at the configured AWS endpoints.
@@ -35,38 +35,38 @@ export function tracingPolicies(c: StackConfig): PolicySpec[] {
   const query = topology.jaegerQuery;
 
   const policies: PolicySpec[] = [
-    workloadPolicy(c, "otelAgent", {
+    workloadPolicy(c.namespaces, "otelAgent", {
       ingress: [
         { peers: [podsInNamespacesLabelled(c.network.serviceNamespaceLabels)], ports: tcp(agent.ports.otlpGrpc, agent.ports.otlpHttp) },
         scrape("otelAgent"),
       ],
       egress: [
-        { peers: [pods(c, "otelGateway")], ports: tcp(gateway.ports.otlpGrpc) },
+        { peers: [pods(c.namespaces, "otelGateway")], ports: tcp(gateway.ports.otlpGrpc) },
         { peers: cidrs(c.network.apiServerCidrs), ports: tcp(443) },
       ],
     }),
-    workloadPolicy(c, "otelGateway", {
-      ingress: [{ peers: [pods(c, "otelAgent")], ports: tcp(gateway.ports.otlpGrpc) }, scrape("otelGateway")],
+    workloadPolicy(c.namespaces, "otelGateway", {
+      ingress: [{ peers: [pods(c.namespaces, "otelAgent")], ports: tcp(gateway.ports.otlpGrpc) }, scrape("otelGateway")],
       egress: [
-        { peers: [pods(c, "jaegerCollector")], ports: tcp(collector.ports.otlpGrpc) },
+        { peers: [pods(c.namespaces, "jaegerCollector")], ports: tcp(collector.ports.otlpGrpc) },
         // spanmetrics, pushed over OTLP/HTTP to each Prometheus replica.
-        { peers: [pods(c, "prometheus")], ports: tcp(topology.prometheus.ports.http) },
+        { peers: [pods(c.namespaces, "prometheus")], ports: tcp(topology.prometheus.ports.http) },
       ],
     }),
-    workloadPolicy(c, "jaegerCollector", {
+    workloadPolicy(c.namespaces, "jaegerCollector", {
       ingress: [
-        { peers: [pods(c, "otelGateway")], ports: tcp(collector.ports.otlpGrpc) },
-        ...(openSearch ? [] : [{ peers: [pods(c, "jaegerQuery")], ports: tcp(remoteStoragePort) }]),
+        { peers: [pods(c.namespaces, "otelGateway")], ports: tcp(collector.ports.otlpGrpc) },
+        ...(openSearch ? [] : [{ peers: [pods(c.namespaces, "jaegerQuery")], ports: tcp(remoteStoragePort) }]),
         scrape("jaegerCollector"),
       ],
       egress: openSearch ? [aws] : [],
     }),
-    workloadPolicy(c, "jaegerQuery", {
-      ingress: [{ peers: [ingressControllerPods(c), pods(c, "grafana")], ports: tcp(query.ports.http) }, scrape("jaegerQuery")],
+    workloadPolicy(c.namespaces, "jaegerQuery", {
+      ingress: [{ peers: [ingressControllerPods(c), pods(c.namespaces, "grafana")], ports: tcp(query.ports.http) }, scrape("jaegerQuery")],
       egress: [
-        ...(openSearch ? [aws] : [{ peers: [pods(c, "jaegerCollector")], ports: tcp(remoteStoragePort) }]),
+        ...(openSearch ? [aws] : [{ peers: [pods(c.namespaces, "jaegerCollector")], ports: tcp(remoteStoragePort) }]),
         // The Monitor tab's RED metrics (spanmetrics) from Prometheus.
-        { peers: [pods(c, "prometheus")], ports: tcp(topology.prometheus.ports.http) },
+        { peers: [pods(c.namespaces, "prometheus")], ports: tcp(topology.prometheus.ports.http) },
       ],
     }),
   ];
@@ -74,7 +74,7 @@ export function tracingPolicies(c: StackConfig): PolicySpec[] {
     // The index cleaner is no topology workload (nothing connects to it); it runs beside Jaeger.
     policies.push({
       name: indexCleanerId.instance,
-      namespace: namespaceOf(c, "jaegerCollector"),
+      namespace: namespaceOf(c.namespaces, "jaegerCollector"),
       podSelector: selectorLabels(indexCleanerId),
       ingress: [],
       egress: [aws],

@@ -61,7 +61,7 @@ export const perPodResourceAttributes = ["service.instance.id", ...extractedMeta
 /** Where each Prometheus replica takes OTLP metrics: its stable StatefulSet DNS name through the headless Service. */
 export function prometheusOtlpEndpoints(c: StackConfig): string[] {
   const p = topology.prometheus;
-  const namespace = namespaceOf(c, "prometheus");
+  const namespace = namespaceOf(c.namespaces, "prometheus");
   return Array.from(
     { length: c.monitoring.prometheus.replicas },
     (_, i) => `http://${p.id.instance}-${i}.${peerServiceName(p.id)}.${namespace}.svc.cluster.local:${p.ports.http}/api/v1/otlp/v1/metrics`,

@@ -60,7 +60,7 @@ function main(stack: string, namespaces: Record<string, string>): void {
   const dashboards = buildDashboards(c, datasourceUids);
   const out = {
     namespaces: c.namespaces,
-    topology: Object.fromEntries(workloads.map((w) => [w, { endpoint: topology[w], namespace: namespaceOf(c, w), host: serviceHost(c, w) }])),
+    topology: Object.fromEntries(workloads.map((w) => [w, { endpoint: topology[w], namespace: namespaceOf(c.namespaces, w), host: serviceHost(c.namespaces, w) }])),
     prometheusYml: toGoYaml(buildPrometheusConfig(c)),
     stackHealthYml: toGoYaml(rules["stack-health.yml"]),
     stackHealthJson: serializeDocument("stack-health.json", dashboards["stack-health.json"]),
