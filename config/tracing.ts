@@ -9,12 +9,6 @@ import { defaultServiceNames, serviceCatalog, serviceKeys, type SamplingDefaults
  * stores traces. Defaults are the production sizing; Pulumi.staging.yaml overrides downwards.
  */
 
-/**
- * The services whose traces get their own sampling policy: every service of the catalog, in catalog order. Everything
- * else falls under `sampling.defaultRate`.
- */
-export const tracedServices = serviceKeys;
-
 const rate = z.number().min(0, "a fraction in [0, 1]").max(1, "a fraction in [0, 1]");
 
 /**
@@ -52,17 +46,17 @@ const services = z
   .looseObject(servicePolicies)
   .superRefine((s, ctx) => {
     for (const key of Object.keys(s)) {
-      if (!(tracedServices as readonly string[]).includes(key)) {
+      if (!(serviceKeys as readonly string[]).includes(key)) {
         ctx.addIssue({
           code: "custom",
           path: [key],
           input: s[key],
-          message: `one of the known services: ${tracedServices.join(", ")} (every other service is sampled at sampling.defaultRate)`,
+          message: `one of the known services: ${serviceKeys.join(", ")} (every other service is sampled at sampling.defaultRate)`,
         });
       }
     }
     const owner = new Map<string, string>();
-    for (const key of tracedServices) {
+    for (const key of serviceKeys) {
       for (const name of s[key].serviceNames) {
         if (owner.has(name)) {
           ctx.addIssue({

@@ -77,7 +77,7 @@ describe("rules: SLO specs", () => {
 
   it("rejects an unknown period window, service or SLI kind", () => {
     assert.deepEqual(lines([withSpec({ period: "31d" })]), ['slos[0].period: got "31d"; allowed: one of "28d", "30d"']);
-    assert.deepEqual(lines([withSpec({ service: "ryott" })]), ['slos[0].service: got "ryott"; allowed: one of "ryot", "sigmalang", "sigmavault", "agents"']);
+    assert.deepEqual(lines([withSpec({ service: "ryott" })]), [`slos[0].service: got "ryott"; allowed: one of ${serviceKeys.map((k) => `"${k}"`).join(", ")}`]);
     assert.deepEqual(lines([withSpec({ sli: { kind: "availability" } })]), ['slos[0].sli.kind: got "availability"; allowed: one of "ratio", "latency"']);
   });
 

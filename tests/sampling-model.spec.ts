@@ -1,7 +1,7 @@
 import { strict as assert } from "assert";
 import { serviceCatalog } from "../catalog";
 import { validateStackConfig } from "../config";
-import { tracedServices } from "../config/tracing";
+import { serviceKeys } from "../catalog";
 import { type TailPolicy, percentage, tailSamplingPolicies } from "../components/tracing-tier/sampling";
 import { stackValues } from "./support/harness";
 import { formatSamplingModel, keptFraction, peakTrafficMix, samplingModel } from "./support/sampling-model";
@@ -35,7 +35,7 @@ describe("tail-sampling policies and the sampling model", () => {
       .filter((p) => p.name.endsWith("-baseline"))
       .map((p) => (p.type === "and" ? p.and.and_sub_policy.find((s) => s.type === "probabilistic") : undefined))
       .map((p) => (p?.type === "probabilistic" ? p.probabilistic.sampling_percentage : undefined));
-    assert.deepEqual(rates, [...tracedServices.map((k) => percentage(sampling.services[k].rate)), percentage(sampling.defaultRate)]);
+    assert.deepEqual(rates, [...serviceKeys.map((k) => percentage(sampling.services[k].rate)), percentage(sampling.defaultRate)]);
   });
 
   it("keeps every policy on one trace-ID hash (no hash_salt), which the model's nesting relies on", () => {
@@ -45,7 +45,7 @@ describe("tail-sampling policies and the sampling model", () => {
   });
 
   it("keeps every error trace of every service, fast or slow", () => {
-    for (const serviceName of [...tracedServices.flatMap((k) => sampling.services[k].serviceNames), "batch-jobs"]) {
+    for (const serviceName of [...serviceKeys.flatMap((k) => sampling.services[k].serviceNames), "batch-jobs"]) {
       for (const durationMs of [1, 60_000]) {
         assert.equal(keptFraction(policies, { serviceName, error: true, durationMs }), 1, `${serviceName} error ${durationMs}ms`);
       }
@@ -54,7 +54,7 @@ describe("tail-sampling policies and the sampling model", () => {
 
   it("keeps slow traces of each service at its amplified rate, others at its baseline, unlisted services at the default", () => {
     const t = (serviceName: string, durationMs: number) => keptFraction(policies, { serviceName, error: false, durationMs });
-    for (const key of tracedServices) {
+    for (const key of serviceKeys) {
       const p = sampling.services[key];
       for (const name of p.serviceNames) {
         close(t(name, p.slowThresholdMs - 1), p.rate, `${name} below its threshold`);

@@ -1,4 +1,5 @@
-import { type SamplingConfig, tracedServices } from "../../config/tracing";
+import { serviceKeys } from "../../catalog";
+import type { SamplingConfig } from "../../config/tracing";
 
 /**
  * The gateway's tail-sampling policies, generated from `tracing.sampling`: one pair per catalogued service and a
@@ -40,7 +41,7 @@ const keep = (name: string, rate: number): TailPolicy => ({
  */
 export function tailSamplingPolicies(s: SamplingConfig): TailPolicy[] {
   const policies: TailPolicy[] = [{ name: "errors", type: "status_code", status_code: { status_codes: ["ERROR"] } }];
-  for (const key of tracedServices) {
+  for (const key of serviceKeys) {
     const p = s.services[key];
     policies.push({
       name: `${key}-slow`,
@@ -59,7 +60,7 @@ export function tailSamplingPolicies(s: SamplingConfig): TailPolicy[] {
       and: { and_sub_policy: [serviceIs(`${key}-service`, p.serviceNames), keep(`${key}-rate`, p.rate)] },
     });
   }
-  const known = tracedServices.flatMap((key) => s.services[key].serviceNames);
+  const known = serviceKeys.flatMap((key) => s.services[key].serviceNames);
   policies.push({
     name: "default-baseline",
     type: "and",
