@@ -24,13 +24,8 @@ function problems(section: Record<string, unknown>): { path: string; value: unkn
   }
 }
 
-const postgres = {
-  kind: "postgres",
-  vpcId: "vpc-0c9a8b7d6e5f40312",
-  subnetIds: ["subnet-0a1b2c3d4e5f60718", "subnet-0b2c3d4e5f6071829"],
-  subnetCidrs: ["10.10.96.0/20"],
-  clientCidrs: ["10.10.0.0/16"],
-};
+/** The prod stack's Grafana database: RDS PostgreSQL. */
+const postgres = stackValues("prod").monitoring.grafana.database;
 
 describe("config: monitoring section", () => {
   it("parses from the node CIDRs alone to the production sizing, with Grafana on one SQLite replica and verified kubelet scrapes", () => {
