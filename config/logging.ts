@@ -1,5 +1,4 @@
 import { z } from "zod";
-import { image } from "./versions";
 import { cpuQuantity, durationSeconds, promDuration, res, resources, statefulWorkload } from "./common";
 
 /**

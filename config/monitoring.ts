@@ -1,5 +1,4 @@
 import { z } from "zod";
-import { image } from "./versions";
 import { isQuantity, parseQuantity } from "../components/k8s/quantity";
 import { longestSloPeriod, sloPeriods } from "../rules/slo";
 import { sloSpecs } from "../rules/slos";

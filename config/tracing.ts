@@ -1,5 +1,4 @@
 import { z } from "zod";
-import { image } from "./versions";
 import { cidr, durationSeconds, promDuration, res, resources, storageQuantity, workload } from "./common";
 import { parseQuantity } from "../components/k8s/quantity";
 import { defaultServiceNames, serviceCatalog, serviceKeys, type SamplingDefaults, type ServiceKey } from "../catalog";

@@ -12,7 +12,7 @@ import * as stack from "../policies/stack";
 import { aws, k8s } from "../policies/tokens";
 import { main as policyCli, renderedEnvironment } from "../scripts/policy";
 import { type AnalyzerHost, startAnalyzerHost } from "./support/analyzer-host";
-import { type Json, recorded, stackUrn, violationMessages } from "./support/policy-fixtures";
+import { type Json, recorded, violationMessages } from "./support/policy-fixtures";
 
 const messages = (policy: Policies[number], resources: RecordedResource[], environment = "prod") =>
   violationMessages(policy, resources, { environment });

@@ -25,6 +25,12 @@ export function workloadPods(namespaces: Namespaces, w: Workload): Peer {
   return podsIn(namespaceOf(namespaces, w), selectorLabels(topology[w].id));
 }
 
+/** Prometheus scraping one of the stack's workloads: from Prometheus' pods, to the workload's metrics port. */
+export function scrapedByPrometheus(namespaces: Namespaces, w: Workload): Flow {
+  const e = topology[w];
+  return { peers: [workloadPods(namespaces, "prometheus")], ports: tcp(e.ports[e.metricsPort]) };
+}
+
 /** The ingress controller's pods: the only way in from outside the cluster. */
 export function ingressControllerPods(c: Pick<StackConfig, "network">): Peer {
   return podsIn(c.network.ingressController.namespace, c.network.ingressController.podLabels);

@@ -1,9 +1,7 @@
 import type { StackConfig } from "../../config";
-import { type Flow, type PolicySpec, cidrs, tcp, workloadPods as pods, workloadPolicy } from "../k8s/network";
+import { type PolicySpec, cidrs, scrapedByPrometheus, tcp, workloadPods as pods, workloadPolicy } from "../k8s/network";
 import { topology } from "../topology";
 import { lokiStore } from "./loki-config";
-
-const prometheusScrapes = (c: StackConfig, port: number): Flow => ({ peers: [pods(c.namespaces, "prometheus")], ports: tcp(port) });
 
 /**
  * Every flow of the logging tier, on both ends where both are ours: agent -> Loki (OTLP/HTTP), Loki <-> Loki
@@ -15,7 +13,7 @@ export function loggingPolicies(c: StackConfig): PolicySpec[] {
   const lokiPeers = [pods(c.namespaces, "loki")];
   const cache = (role: "chunksCache" | "resultsCache"): PolicySpec =>
     workloadPolicy(c.namespaces, role, {
-      ingress: [{ peers: lokiPeers, ports: tcp(topology[role].ports.client) }, prometheusScrapes(c, topology[role].ports.metrics)],
+      ingress: [{ peers: lokiPeers, ports: tcp(topology[role].ports.client) }, scrapedByPrometheus(c.namespaces, role)],
       egress: [],
     });
   return [
@@ -24,7 +22,7 @@ export function loggingPolicies(c: StackConfig): PolicySpec[] {
         { peers: lokiPeers, ports: tcp(loki.http, loki.grpc, loki.memberlist) },
         { peers: [pods(c.namespaces, "logAgent")], ports: tcp(loki.http) },
         { peers: [pods(c.namespaces, "grafana")], ports: tcp(loki.http) },
-        prometheusScrapes(c, loki[topology.loki.metricsPort]),
+        scrapedByPrometheus(c.namespaces, "loki"),
       ],
       egress: [
         { peers: lokiPeers, ports: tcp(loki.http, loki.grpc, loki.memberlist) },
@@ -35,7 +33,7 @@ export function loggingPolicies(c: StackConfig): PolicySpec[] {
     cache("chunksCache"),
     cache("resultsCache"),
     workloadPolicy(c.namespaces, "logAgent", {
-      ingress: [prometheusScrapes(c, topology.logAgent.ports.metrics)],
+      ingress: [scrapedByPrometheus(c.namespaces, "logAgent")],
       egress: [
         { peers: lokiPeers, ports: tcp(loki.http) },
         { peers: cidrs(c.network.apiServerCidrs), ports: tcp(443) },

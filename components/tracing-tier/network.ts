@@ -6,6 +6,7 @@ import {
   cidrs,
   ingressControllerPods,
   podsInNamespacesLabelled,
+  scrapedByPrometheus,
   tcp,
   workloadPods as pods,
   workloadPolicy,
@@ -22,10 +23,6 @@ import { remoteStoragePort } from "./jaeger";
  * port.
  */
 export function tracingPolicies(c: StackConfig): PolicySpec[] {
-  const scrape = (w: "otelAgent" | "otelGateway" | "jaegerCollector" | "jaegerQuery"): Flow => {
-    const e = topology[w];
-    return { peers: [pods(c.namespaces, "prometheus")], ports: tcp((e.ports as Record<string, number>)[e.metricsPort]) };
-  };
   const openSearch = c.tracing.jaeger.storage.kind === "opensearch";
   // OpenSearch, and STS for the IRSA token exchange, answer on 443 at the configured AWS endpoints.
   const aws: Flow = { peers: cidrs(c.network.awsEgressCidrs), ports: tcp(443) };
@@ -38,7 +35,7 @@ export function tracingPolicies(c: StackConfig): PolicySpec[] {
     workloadPolicy(c.namespaces, "otelAgent", {
       ingress: [
         { peers: [podsInNamespacesLabelled(c.network.serviceNamespaceLabels)], ports: tcp(agent.ports.otlpGrpc, agent.ports.otlpHttp) },
-        scrape("otelAgent"),
+        scrapedByPrometheus(c.namespaces, "otelAgent"),
       ],
       egress: [
         { peers: [pods(c.namespaces, "otelGateway")], ports: tcp(gateway.ports.otlpGrpc) },
@@ -46,7 +43,7 @@ export function tracingPolicies(c: StackConfig): PolicySpec[] {
       ],
     }),
     workloadPolicy(c.namespaces, "otelGateway", {
-      ingress: [{ peers: [pods(c.namespaces, "otelAgent")], ports: tcp(gateway.ports.otlpGrpc) }, scrape("otelGateway")],
+      ingress: [{ peers: [pods(c.namespaces, "otelAgent")], ports: tcp(gateway.ports.otlpGrpc) }, scrapedByPrometheus(c.namespaces, "otelGateway")],
       egress: [
         { peers: [pods(c.namespaces, "jaegerCollector")], ports: tcp(collector.ports.otlpGrpc) },
         // spanmetrics, pushed over OTLP/HTTP to each Prometheus replica.
@@ -57,12 +54,12 @@ export function tracingPolicies(c: StackConfig): PolicySpec[] {
       ingress: [
         { peers: [pods(c.namespaces, "otelGateway")], ports: tcp(collector.ports.otlpGrpc) },
         ...(openSearch ? [] : [{ peers: [pods(c.namespaces, "jaegerQuery")], ports: tcp(remoteStoragePort) }]),
-        scrape("jaegerCollector"),
+        scrapedByPrometheus(c.namespaces, "jaegerCollector"),
       ],
       egress: openSearch ? [aws] : [],
     }),
     workloadPolicy(c.namespaces, "jaegerQuery", {
-      ingress: [{ peers: [ingressControllerPods(c), pods(c.namespaces, "grafana")], ports: tcp(query.ports.http) }, scrape("jaegerQuery")],
+      ingress: [{ peers: [ingressControllerPods(c), pods(c.namespaces, "grafana")], ports: tcp(query.ports.http) }, scrapedByPrometheus(c.namespaces, "jaegerQuery")],
       egress: [
         ...(openSearch ? [aws] : [{ peers: [pods(c.namespaces, "jaegerCollector")], ports: tcp(remoteStoragePort) }]),
         // The Monitor tab's RED metrics (spanmetrics) from Prometheus.
