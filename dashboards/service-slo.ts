@@ -165,9 +165,13 @@ function distributionPanels(t: BucketTarget): PanelSpec[] {
   ];
 }
 
-/** Labels that tell one route or operation from another: a counter's labels minus those its SLOs judge outcomes by. */
+/**
+ * The label traffic is split by: one that tells routes or operations apart (a counter's labels minus those its SLOs
+ * judge outcomes by); failing that, the outcome label itself (traffic by status code); a counter without labels is
+ * drawn as one total.
+ */
 function dimensionOf(labels: readonly string[], judged: readonly string[]): string | undefined {
-  return labels.find((l) => !judged.includes(l));
+  return labels.find((l) => !judged.includes(l)) ?? labels[0];
 }
 
 function trafficRows(service: ServiceKey, all: readonly Slo[]): RowSpec[] {
@@ -178,19 +182,20 @@ function trafficRows(service: ServiceKey, all: readonly Slo[]): RowSpec[] {
     const selectors = ratioSlo ? sliSelectors(ratioSlo) : undefined;
     const judged = ratioSlo && ratioSlo.sli.kind === "ratio" ? ratioSlo.sli.errors.matchers.map((m) => m.label) : [];
     const dim = dimensionOf(Object.keys(metric.labels), judged);
-    if (!dim) continue;
+    const by = dim ? ` by ${dim}` : "";
+    const legend = dim ? `{{${dim}}}` : "all";
     const total = selectors?.total ?? { metric: metric.name, matchers: [{ label: "job", op: "=" as const, value: serviceJob(service) }] };
-    const rate = (s: { metric: string; matchers: Matcher[] }) => `sum by (${dim}) (rate(${renderSelector(s.metric, s.matchers)}[$__rate_interval]))`;
-    const panels: PanelSpec[] = [{ type: "timeseries", title: `${metric.name} by ${dim} /s`, description: metric.help, min: 0, queries: [{ expr: rate(total), legend: `{{${dim}}}` }] }];
+    const rate = (s: { metric: string; matchers: Matcher[] }) => `sum${dim ? ` by (${dim}) ` : ""}(rate(${renderSelector(s.metric, s.matchers)}[$__rate_interval]))`;
+    const panels: PanelSpec[] = [{ type: "timeseries", title: `${metric.name}${by} /s`, description: metric.help, min: 0, queries: [{ expr: rate(total), legend }] }];
     if (selectors?.errors) {
       panels.push(
-        { type: "timeseries", title: `Errors by ${dim} /s (${ratioSlo?.name} SLI)`, min: 0, queries: [{ expr: rate(selectors.errors), legend: `{{${dim}}}` }] },
+        { type: "timeseries", title: `Errors${by} /s (${ratioSlo?.name} SLI)`, min: 0, queries: [{ expr: rate(selectors.errors), legend }] },
         {
           type: "timeseries",
-          title: `Error ratio by ${dim}`,
+          title: `Error ratio${by}`,
           unit: "percentunit",
           min: 0,
-          queries: [{ expr: `(${rate(selectors.errors)}) / (${rate(total)})`, legend: `{{${dim}}}` }],
+          queries: [{ expr: `(${rate(selectors.errors)}) / (${rate(total)})`, legend }],
         },
       );
     }

@@ -527,7 +527,10 @@ describe("alertmanagerSecretData", () => {
   const alerting = alertingSchema.parse({
     email: { to: ["oncall@sigma.example"], from: "am@sigma.example", smarthost: "smtp.sigma.example:587", username: "relay" },
   });
-  const routingKeys = { inference: "a".repeat(32), compression: "b".repeat(32), storage: "c".repeat(32), agents: "d".repeat(32), platform: "e".repeat(32) };
+  /** A distinct key per team that pages: the service owners of the catalog and the platform team. */
+  const routingKeys: Record<string, string> = Object.fromEntries(
+    [...new Set([...Object.values(alerting.owners), alerting.platformTeam])].map((team, i) => [team, String.fromCharCode(97 + i).repeat(32)]),
+  );
   const secrets = (keys: Record<string, string>, smtp?: string) =>
     ({
       slackWebhookUrl: pulumi.secret("https://hooks.slack.com/services/T0/B0/xyz"),
@@ -540,7 +543,7 @@ describe("alertmanagerSecretData", () => {
     const out = alertmanagerSecretData(alerting, secrets(routingKeys, "pw"));
     const data = await resolve(out);
     assert.deepEqual(Object.keys(data).sort(), Object.keys(alertmanagerSecretFiles(alerting)).sort());
-    assert.equal(data["pagerduty-routing-key-storage"], "c".repeat(32));
+    for (const [team, key] of Object.entries(routingKeys)) assert.equal(data[`pagerduty-routing-key-${team}`], key);
     assert.equal(data["slack-webhook-url"], "https://hooks.slack.com/services/T0/B0/xyz");
     assert.equal(data["smtp-password"], "pw");
     assert.equal(await pulumi.isSecret(out), true);

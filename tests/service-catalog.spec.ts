@@ -111,6 +111,9 @@ describe("service catalog: one new entry gives a service everything", function (
     assert.match(d.title, new RegExp(entry.displayName));
     const queries = exprs(d.panels);
     for (const slo of entry.slos) assert.ok(queries.some((q) => q.includes(`service="${key}",slo="${slo.name}"`)), slo.name);
+    // Its request counter has no route label, only the status code its SLO judges by: traffic is split by code.
+    const requests = entry.metrics.requests.name;
+    assert.ok(queries.some((q) => q.startsWith(`sum by (code) (rate(${requests}{`)), `traffic of ${requests} by code`);
     assert.equal(d.templating.list.find((v) => v.name === "span_service")?.query, (entry.sampling.serviceNames ?? [key]).join(","));
     const overview = out.dashboards["slo-overview.json"];
     assert.ok(overview.links.some((l) => l.url === `/d/slo-${key}`));
