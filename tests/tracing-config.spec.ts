@@ -68,8 +68,10 @@ describe("tracing config section", () => {
   });
 
   it("rejects an unknown service key and lists the known ones", () => {
-    const found = problems("staging", { sampling: { services: { billing: { rate: 0.5 } } } });
-    const p = found.get("tracing.sampling.services.billing");
+    const unknown = "no-such-service";
+    assert.ok(!(serviceKeys as readonly string[]).includes(unknown));
+    const found = problems("staging", { sampling: { services: { [unknown]: { rate: 0.5 } } } });
+    const p = found.get(`tracing.sampling.services.${unknown}`);
     assert.ok(p, `problems: ${[...found.keys()].join(", ")}`);
     assert.ok(p.allowed.startsWith(`one of the known services: ${serviceKeys.join(", ")} (`), p.allowed);
   });
