@@ -278,3 +278,16 @@ export const stackComponents = {
     collector: "otelcol",
   },
 } as const satisfies Record<string, StackComponent>;
+
+/** A stack component: a key of the registry. */
+export type ComponentKey = keyof typeof stackComponents;
+
+/**
+ * One value per registry entry, keyed and ordered as the registry is. It reads the registry when called, so a table
+ * derived at load includes every entry listed before that load.
+ */
+export function perComponent<T>(pick: (entry: StackComponent, key: ComponentKey) => T): Record<ComponentKey, T> {
+  return Object.fromEntries(
+    (Object.entries(stackComponents) as [ComponentKey, StackComponent][]).map(([key, entry]) => [key, pick(entry, key)]),
+  ) as Record<ComponentKey, T>;
+}

@@ -12,5 +12,3 @@ const shape = Object.fromEntries(
 ) as { [K in Component]: z.ZodDefault<typeof pinnedImage> };
 
 export const images = z.strictObject(shape).prefault({});
-
-export type Images = z.output<typeof images>;

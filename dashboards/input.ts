@@ -3,7 +3,7 @@
  */
 import type { StackConfig } from "../config";
 import type { Resources } from "../config/common";
-import { stackComponents, type StackComponent } from "../catalog/components";
+import { perComponent } from "../catalog/components";
 import type { ComponentKey } from "../rules/jobs";
 import { serviceKeys, type ServiceKey } from "../rules/metrics";
 import type { DashboardLink, Datasources, Variable } from "./model";
@@ -23,9 +23,7 @@ export interface DashboardInput {
 export function dashboardInput(c: StackConfig, datasourceUids: DashboardInput["datasourceUids"]): DashboardInput {
   return {
     datasourceUids,
-    resources: Object.fromEntries(
-      (Object.entries(stackComponents) as [ComponentKey, StackComponent][]).map(([key, entry]) => [key, entry.resources?.(c)]),
-    ) as Record<ComponentKey, Resources | undefined>,
+    resources: perComponent((entry) => entry.resources?.(c)),
     namespaces: c.namespaces,
     spanServiceNames: Object.fromEntries(serviceKeys.map((s) => [s, c.tracing.sampling.services[s].serviceNames])) as Record<ServiceKey, string[]>,
   };

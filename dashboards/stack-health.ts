@@ -1,12 +1,10 @@
-import { stackComponents } from "../catalog/components";
+import { perComponent } from "../catalog/components";
 import { componentJobs, type ComponentKey } from "../rules/jobs";
 import { datasourcesOf, environment, type DashboardInput } from "./input";
 import { dashboard, type Dashboard, type PanelSpec } from "./model";
 
 /** Display name of each scraped component: its registry entry's title. */
-export const componentTitles: Readonly<Record<ComponentKey, string>> = Object.fromEntries(
-  Object.entries(stackComponents).map(([key, c]) => [key, c.title]),
-) as Record<ComponentKey, string>;
+export const componentTitles: Readonly<Record<ComponentKey, string>> = perComponent((c) => c.title);
 
 /** Share of a component's targets that answer their scrape: 1 healthy, 0 down. */
 function targetsUp(key: ComponentKey): PanelSpec {

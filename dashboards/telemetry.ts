@@ -11,16 +11,14 @@
  *
  * A query that names the wrong dialect returns nothing rather than failing, so the dialect of every job is data here.
  */
-import { stackComponents, type StackComponent } from "../catalog/components";
+import { perComponent, type StackComponent } from "../catalog/components";
 import { componentJobs, type ComponentKey } from "../rules/jobs";
 import { spanMetricNames } from "../components/tracing-tier/spanmetrics";
 
 export type Dialect = NonNullable<StackComponent["dialect"]>;
 
 /** The exposition dialect of each scraped component, from the registry (memcached's job scrapes its exporter: none). */
-export const componentDialects: Readonly<Record<ComponentKey, Dialect | undefined>> = Object.fromEntries(
-  (Object.entries(stackComponents) as [ComponentKey, StackComponent][]).map(([key, entry]) => [key, entry.dialect]),
-) as Record<ComponentKey, Dialect | undefined>;
+export const componentDialects: Readonly<Record<ComponentKey, Dialect | undefined>> = perComponent((c) => c.dialect);
 
 /** A collector counter as the dialect exposes it (`base` is the suffix-free name). */
 export function otelcolCounter(dialect: "otelcol" | "jaeger", base: string): string {

@@ -4,7 +4,7 @@
  * the always-firing Watchdog.
  */
 import {
-  pipelinesGroup, stackComponents, type AlertFacts, type ComponentAlert, type Severity, type StackComponent,
+  perComponent, pipelinesGroup, stackComponents, type AlertFacts, type ComponentAlert, type Severity, type StackComponent,
 } from "../catalog/components";
 import { componentJobs, kubeletJob, type ComponentKey } from "./jobs";
 import { quote } from "./promql";
@@ -20,9 +20,7 @@ export const platformTeam = "platform";
 const components = Object.entries(stackComponents) as [ComponentKey, StackComponent][];
 
 /** Severity when a component has no healthy target: each registry entry's `down`, where its reason sits beside it. */
-export const componentDownSeverity: Readonly<Record<ComponentKey, Severity>> = Object.fromEntries(
-  components.map(([key, c]) => [key, c.down.severity]),
-) as Record<ComponentKey, Severity>;
+export const componentDownSeverity: Readonly<Record<ComponentKey, Severity>> = perComponent((c) => c.down.severity);
 
 /**
  * Jobs that run telemetry pipelines on an OpenTelemetry Collector build (Jaeger v2 is one) and expose `otelcol_*`

@@ -1,19 +1,16 @@
-import { stackComponents } from "../catalog/components";
+import { perComponent, type ComponentKey, type stackComponents } from "../catalog/components";
 import type { ServiceKey } from "./metrics";
 
-type Components = typeof stackComponents;
+export type { ComponentKey } from "../catalog/components";
 
-/** A stack component: a key of the component registry (catalog/components.ts). */
-export type ComponentKey = keyof Components;
+type Components = typeof stackComponents;
 
 /**
  * Prometheus scrape job names of the stack's own components, from the component registry: the prometheus.yml
  * builder names its scrape jobs with these and the health alerts select `up{job=...}` by them. In registry order,
  * which is the order of the scrape jobs, the ComponentDown alerts and the dashboard rows.
  */
-export const componentJobs = Object.fromEntries(
-  Object.entries(stackComponents).map(([key, c]) => [key, c.job]),
-) as { readonly [K in ComponentKey]: Components[K]["job"] };
+export const componentJobs = perComponent((c) => c.job) as { readonly [K in ComponentKey]: Components[K]["job"] };
 
 export type ComponentJob = (typeof componentJobs)[ComponentKey];
 

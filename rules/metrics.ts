@@ -3,20 +3,14 @@
  * SLO specs, the generated rules and the dashboards read metric names, labels and histogram bucket boundaries from
  * here; the contracts themselves are part of each service's catalog entry (`catalog/services/<key>.ts`).
  */
-import { serviceCatalog, serviceKeys, type ContractMetric, type ServiceKey } from "../catalog";
+import { serviceCatalog, serviceKeys, type ContractMetric, type ServiceEntry, type ServiceKey } from "../catalog";
 
 export { formatLe, type ContractMetric, type CounterMetric, type HistogramMetric, type LabelValues } from "../catalog";
 /** Service keys, in display order; also the values of the `service` label on every SLO series and alert. */
 export { serviceKeys, type ServiceKey };
 
-/** What one service promises to expose. */
-export interface ServiceContract {
-  readonly displayName: string;
-  readonly description: string;
-  /** The team that owns the service: the `team` label of its alerts and the default owner in routing. */
-  readonly owner: string;
-  readonly metrics: Readonly<Record<string, ContractMetric>>;
-}
+/** What the rules and slos.json carry of a catalog entry: who the service is and what it promises to expose. */
+export type ServiceContract = Pick<ServiceEntry, "displayName" | "description" | "owner" | "metrics">;
 
 /** The metric contract of every catalogued service, by key. */
 export const metricContract: Readonly<Record<ServiceKey, ServiceContract>> = Object.fromEntries(

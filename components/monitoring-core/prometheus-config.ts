@@ -1,6 +1,6 @@
 import type { StackConfig } from "../../config";
 import type { KubeletScrape } from "../../config/monitoring";
-import { stackComponents } from "../../catalog/components";
+import { perComponent } from "../../catalog/components";
 import { componentJobs, kubeletJob, serviceJob, type ComponentKey } from "../../rules/jobs";
 import { serviceKeys } from "../../rules/metrics";
 import { topology, namespaceOf, type Workload } from "../topology";
@@ -99,9 +99,7 @@ export const kubeletPort = 10250;
 export const kubeletMetrics = ["kubelet_volume_stats_available_bytes", "kubelet_volume_stats_capacity_bytes"] as const;
 
 /** Which of the stack's workloads each component job scrapes: the endpoints of its registry entry. */
-export const componentTargets: Readonly<Record<ComponentKey, readonly Workload[]>> = Object.fromEntries(
-  Object.entries(stackComponents).map(([key, c]) => [key, Object.keys(c.endpoints)]),
-) as Record<ComponentKey, Workload[]>;
+export const componentTargets: Readonly<Record<ComponentKey, readonly Workload[]>> = perComponent((c) => Object.keys(c.endpoints) as Workload[]);
 
 /** The port a workload serves `/metrics` on. */
 export function metricsPort(w: Workload): number {
